@@ -1,0 +1,1 @@
+"""cpa-network: the application shell (config, extensions, accounts, admin, API shell, CLI)."""

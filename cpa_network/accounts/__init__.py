@@ -1,0 +1,1 @@
+"""Accounts: users and their roles, who referred whom, API keys, blocking."""

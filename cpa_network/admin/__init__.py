@@ -1,0 +1,1 @@
+"""The operator's pages: users and blocks (later issues add moderation, fraud, ledger)."""

@@ -1,0 +1,103 @@
+"""The application factory: config, extensions, blueprints, errors, templates, hooks, CLI.
+
+This is the one module allowed to import the higher layers (payouts, offers, publishers):
+it wires their blueprints, CLI groups and demo steps into the app.
+"""
+
+from flask import Flask
+
+from cpa_network import config as config_module
+from cpa_network.config import PROJECT_ROOT
+
+
+def create_app(env: str | None = None, **overrides) -> Flask:
+    """Build the app for APP_ENV (or `env`), with optional config overrides (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(config_module.INSTANCE_DIR),
+    )
+    load_config(app, env, overrides)
+    init_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_templates(app)
+    register_request_hooks(app)
+    register_cli(app)
+    return app
+
+
+def load_config(app: Flask, env: str | None, overrides: dict) -> None:
+    """Class defaults for the environment, then environment variables, then overrides."""
+    app.config.from_object(config_module.config_class(env))
+    app.config.update(config_module.environment_overrides())
+    app.config.update(overrides)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment outside development")
+
+
+def init_extensions(app: Flask) -> None:
+    """Bind every extension from cpa_network.extensions to this app."""
+    from cpa_network import database, i18n
+    from cpa_network.accounts.sessions import init_login
+    from cpa_network.extensions import babel, csrf, db, limiter, migrate
+
+    db.init_app(app)
+    database.init_engine_hooks(app)
+    # Batch mode lets the same migrations ALTER tables on SQLite.
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    init_login(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every package's pages and the JSON API."""
+    from cpa_network.accounts.views import bp as accounts_bp
+    from cpa_network.admin.views import bp as admin_bp
+    from cpa_network.api import bp as api_bp
+    from cpa_network.i18n import bp as i18n_bp
+    from cpa_network.notifications.views import bp as notifications_bp
+    from cpa_network.pages import bp as pages_bp
+
+    for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Site-styled HTML error pages, and JSON errors under /api/."""
+    from cpa_network.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_templates(app: Flask) -> None:
+    """Template helpers and the navigation each package contributes."""
+    from cpa_network.navigation import CORE_NAV, init_template_helpers, register_nav
+
+    init_template_helpers(app)
+    register_nav(app, *CORE_NAV)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Security headers on every response; last-seen stamps for signed-in users."""
+    from cpa_network.accounts.sessions import touch_last_seen
+    from cpa_network.security import add_security_headers
+
+    app.before_request(touch_last_seen)
+    app.after_request(add_security_headers)
+
+
+def register_cli(app: Flask) -> None:
+    """Operator commands: users, worker, demo."""
+    from cpa_network.accounts.demo import create_people
+    from cpa_network.cli import init_cli
+    from cpa_network.demo import demo_cli, register_demo_steps
+
+    init_cli(app)
+    app.cli.add_command(demo_cli)
+    register_demo_steps(app, create_people)

@@ -1,0 +1,115 @@
+"""Configuration: classes per environment, overridden by environment variables at start-up.
+
+Every variable is documented in the README (Configuration) with its default.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Environment variables read at start-up: name -> (config key, type).
+ENVIRONMENT_SETTINGS = {
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "STRIPE_SECRET_KEY": ("STRIPE_SECRET_KEY", str),
+    "STRIPE_WEBHOOK_SECRET": ("STRIPE_WEBHOOK_SECRET", str),
+    "STRIPE_API_BASE": ("STRIPE_API_BASE", str),
+    "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
+    "UPLOAD_DIR": ("UPLOAD_DIR", str),
+    "RATELIMIT_LOGIN": ("RATELIMIT_LOGIN", str),
+    "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
+    "LAST_SEEN_RESOLUTION_S": ("LAST_SEEN_RESOLUTION_S", int),
+}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    APP_ENV = "production"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'cpa_network.sqlite3'}"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    STRIPE_SECRET_KEY = ""  # empty: the sandbox gateway is used
+    STRIPE_WEBHOOK_SECRET = ""
+    STRIPE_API_BASE = ""  # empty: Stripe's own; tests point the SDK at a local fake
+    PUBLIC_BASE_URL = ""  # empty: links use the request's host
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
+    LANGUAGES = {"en": "English", "ru": "Русский"}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    HSTS = True
+
+    RATELIMIT_STORAGE_URI = ""  # empty: REDIS_URL
+    RATELIMIT_HEADERS_ENABLED = True
+    # If Redis is briefly away, let people log in rather than lock everyone out.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_SIGNUP = "5 per minute;30 per hour"
+
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name; werkzeug's memory-hard default
+    LAST_SEEN_RESOLUTION_S = 300  # how stale last_seen_at may get before it is rewritten
+    UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+
+
+class DevelopmentConfig(Config):
+    """`make run`: plain HTTP on loopback, a fixed key is acceptable."""
+
+    APP_ENV = "development"
+    SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - development only
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    HSTS = False
+
+
+class TestingConfig(DevelopmentConfig):
+    """The test suite: PostgreSQL and Redis given by the fixtures."""
+
+    APP_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-not-secret"  # noqa: S105 - the suite's own key
+    RATELIMIT_SWALLOW_ERRORS = False
+    # Hashing is not under test here; a cheap method keeps user factories fast.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name
+
+
+class ProductionConfig(Config):
+    """Behind TLS; SECRET_KEY must come from the environment."""
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class(env_name: str | None = None) -> type[Config]:
+    """The config class for APP_ENV (default: production, the safe choice)."""
+    name = env_name or os.environ.get("APP_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+
+
+def environment_overrides() -> dict:
+    """Settings given by environment variables, converted to their types."""
+    found = {}
+    for var, (key, cast) in ENVIRONMENT_SETTINGS.items():
+        if os.environ.get(var):
+            found[key] = cast(os.environ[var])
+    return found

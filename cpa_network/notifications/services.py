@@ -1,0 +1,47 @@
+"""Creating and reading notifications. Packages add kinds to MESSAGES as they need them."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from cpa_network.database import utcnow
+from cpa_network.extensions import db
+from cpa_network.notifications.models import Notification
+
+MESSAGES = {
+    "new_referral": _l("%(name)s signed up through your invite link and is now your referral."),
+}
+
+
+def notify(user_id: int, kind: str, dedupe_key: str, **params) -> Notification:
+    """Record a notification once per (user, dedupe_key): safe to call from a retried job."""
+    existing = db.session.scalar(select(Notification).where(
+        Notification.user_id == user_id, Notification.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    notification = Notification(user_id=user_id, kind=kind, params=params, dedupe_key=dedupe_key)
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
+def render_message(notification: Notification) -> str:
+    template = MESSAGES.get(notification.kind)
+    if template is None:
+        return notification.kind
+    return str(template) % notification.params
+
+
+def recent_for(user_id: int, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(
+        select(Notification).where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def mark_all_read(user_id: int) -> None:
+    db.session.execute(update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=utcnow()))

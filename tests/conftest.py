@@ -1,0 +1,165 @@
+"""Shared fixtures: a PostgreSQL database and a Redis db number of the suite's own.
+
+The suite creates `cpa_test_<worker>_<pid>` on the server named by TEST_POSTGRES_URL (default
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres), migrates it with Alembic, and drops it at
+the end. It claims a free Redis database number (1-15) on TEST_REDIS_URL (default
+redis://127.0.0.1:6379) so parallel runs never share queues. Every test starts from empty tables
+and an empty Redis db: tables are truncated after each test (commits are real, because workers,
+threads and a second process must see them).
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cpa_network.app import create_app
+from cpa_network.extensions import db
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_SERVER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _worker_tag() -> str:
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'gw')}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """A fresh PostgreSQL database for this run, dropped afterwards."""
+    server = make_url(POSTGRES_URL)
+    name = f"cpa_test_{_worker_tag()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """Claim a Redis database number no other test run is using."""
+    control = redis.Redis.from_url(f"{REDIS_SERVER_URL}/0")
+    for number in range(1, 16):
+        claim = f"cpa-test-claim:{number}"
+        if control.set(claim, _worker_tag(), nx=True, ex=6 * 3600):
+            break
+    else:
+        pytest.exit("no free Redis database number (1-15) for the test run")
+    yield f"{REDIS_SERVER_URL}/{number}"
+    redis.Redis.from_url(f"{REDIS_SERVER_URL}/{number}").flushdb()
+    control.delete(claim)
+    control.close()
+
+
+def _make_app(database_url, redis_url):
+    return create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url,
+                      RATELIMIT_STORAGE_URI=redis_url)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_url):
+    """The app under test: the one the test client, CLI runner and workers use."""
+    app = _make_app(database_url, redis_url)
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture(scope="session")
+def test_side_app(app, database_url, redis_url):
+    """A second instance for the test's own database work.
+
+    Flask reuses an app context that is already pushed for the same app, so if tests pushed
+    `app`'s context, every client request would share the test's session and `g`. With a
+    separate instance each request gets a fresh context, as in production.
+    """
+    side_app = _make_app(database_url, redis_url)
+    yield side_app
+    _dispose(side_app)
+
+
+def _dispose(app) -> None:
+    """Close pooled connections before the database is dropped."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if "cpa_redis" in app.extensions:
+        app.extensions["cpa_redis"].close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    """Empty tables and Redis after every test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+
+
+@pytest.fixture
+def app_context(test_side_app):
+    with test_side_app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return Browser(app.test_client())
+
+
+class Browser:
+    """A test client that posts forms the way a browser does: with the page's CSRF token."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def csrf_token(self, page: str = "/login") -> str:
+        html = self.client.get(page).get_data(as_text=True)
+        match = CSRF_RE.search(html)
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict | None = None, page: str | None = None, **kwargs):
+        """POST `data` with a valid CSRF token taken from `page` (default: `url` itself)."""
+        data = dict(data or {})
+        data["csrf_token"] = self.csrf_token(page or url)
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, email: str, password: str = "correct-horse-1", **kwargs):
+        return self.submit("/login", {"email": email, "password": password}, **kwargs)
+
+
+def run_worker_burst(app, *extra_args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi worker --burst` as a real process against the suite's DB and Redis."""
+    env = dict(os.environ, APP_ENV="testing",
+               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               REDIS_URL=app.config["REDIS_URL"])
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst", *extra_args],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)

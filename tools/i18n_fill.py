@@ -1,0 +1,32 @@
+"""Merge Russian translations from a Python dict into the catalogue.
+
+    make messages                                 # extract, update ru .po, list what is missing
+    python tools/i18n_fill.py translations.py     # a file defining RU = {"English": "Русский"}
+"""
+
+import runpy
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+PO_PATH = Path("cpa_network/translations/ru/LC_MESSAGES/messages.po")
+
+
+def main(dict_file: str) -> int:
+    translations = runpy.run_path(dict_file)["RU"]
+    with PO_PATH.open("rb") as handle:
+        catalog = read_po(handle, locale="ru")
+    for message in catalog:
+        if message.id and message.id in translations:
+            message.string = translations[message.id]
+            message.flags.discard("fuzzy")
+    with PO_PATH.open("wb") as handle:
+        write_po(handle, catalog, width=100, ignore_obsolete=True)
+    missing = [m.id for m in catalog if m.id and not m.string]
+    print(f"{len(missing)} untranslated", *missing, sep="\n  ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
