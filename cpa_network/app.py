@@ -84,10 +84,16 @@ def register_templates(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Security headers on every response; last-seen stamps for signed-in users."""
+    """Proxy headers if configured; security headers; last-seen stamps for signed-in users."""
     from cpa_network.accounts.sessions import touch_last_seen
     from cpa_network.security import add_security_headers
 
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Visitors' real addresses matter: click uniqueness, flood flags, rate limits.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.before_request(touch_last_seen)
     app.after_request(add_security_headers)
 

@@ -23,6 +23,17 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_LOGIN": ("RATELIMIT_LOGIN", str),
     "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
     "LAST_SEEN_RESOLUTION_S": ("LAST_SEEN_RESOLUTION_S", int),
+    "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
+    "CLICK_REDIS_URL": ("CLICK_REDIS_URL", str),
+    "CLICK_ROUTE_CACHE_TTL_S": ("CLICK_ROUTE_CACHE_TTL_S", int),
+    "CLICK_UNIQUE_WINDOW_S": ("CLICK_UNIQUE_WINDOW_S", int),
+    "CLICK_FLOOD_LIMIT": ("CLICK_FLOOD_LIMIT", int),
+    "CLICK_FLOOD_WINDOW_S": ("CLICK_FLOOD_WINDOW_S", int),
+    "CLICK_FLUSH_INTERVAL_S": ("CLICK_FLUSH_INTERVAL_S", float),
+    "CLICK_FLUSH_BATCH": ("CLICK_FLUSH_BATCH", int),
+    "CLICK_REDIS_RETRY_S": ("CLICK_REDIS_RETRY_S", int),
+    "CATALOG_MIN_CLICKS": ("CATALOG_MIN_CLICKS", int),
+    "CREATIVE_MAX_BYTES": ("CREATIVE_MAX_BYTES", int),
 }
 
 
@@ -63,6 +74,22 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name; werkzeug's memory-hard default
     LAST_SEEN_RESOLUTION_S = 300  # how stale last_seen_at may get before it is rewritten
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+    # Behind N reverse proxies, trust N hops of X-Forwarded-For/-Proto/-Host (0: none).
+    PROXY_FIX_X_FOR = 0
+
+    # The click path and tracking (offers/): see the README's "The click path".
+    CLICK_REDIS_URL = ""  # empty: REDIS_URL; a durable Redis (AOF) of its own in production
+    CLICK_ROUTE_CACHE_TTL_S = 30  # how long a process keeps a link's route without re-reading
+    CLICK_UNIQUE_WINDOW_S = 86400  # a repeat visit within this window is not unique
+    CLICK_FLOOD_LIMIT = 30  # more clicks than this from one IP within the window are flagged
+    CLICK_FLOOD_WINDOW_S = 60
+    CLICK_FLUSH_INTERVAL_S = 2.0  # clicks reach the database (and stats) within about this
+    CLICK_FLUSH_BATCH = 1000  # clicks per flush transaction
+    CLICK_FLUSH_MAX_S = 20  # one flush job's time slice; a backlog continues in the next job
+    CLICK_FLUSH_RECLAIM_IDLE_S = 60  # entries a crashed flush left unacknowledged this long
+    CLICK_REDIS_RETRY_S = 5  # after a Redis failure, clicks go to the database this long
+    CATALOG_MIN_CLICKS = 100  # below this many valid clicks in 30 days an offer shows as "new"
+    CREATIVE_MAX_BYTES = 1024 * 1024  # banner upload limit
 
 
 class DevelopmentConfig(Config):

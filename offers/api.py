@@ -1,0 +1,189 @@
+"""JSON API for offers: `POST/GET /api/v1/offers`, `GET/PATCH /api/v1/offers/<id>`,
+`POST /api/v1/offers/<id>/moderation`. Amounts are integers in minor units beside `currency`;
+percent payouts are basis points (750 = 7.5 %)."""
+
+from dataclasses import fields as dataclass_fields
+from dataclasses import replace
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from cpa_network.api.auth import api_user, authenticate_request, requires_role
+from cpa_network.errors import NotFound, ValidationFailed
+from cpa_network.extensions import csrf, db
+from offers import access, catalog, moderation, services
+from offers import status as st
+from offers.models import Offer
+from offers.stats import offer_metrics
+
+bp = Blueprint("offers_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+bp.before_request(authenticate_request)
+
+SCALARS = {"name": str, "category": str, "landing_url": str, "currency": str,
+           "description": str, "fallback_url": str, "reference_amount": int, "hold_days": int,
+           "attribution_window_days": int, "reward_model": str, "customer_bonus": str,
+           "promo_discount_bp": (int, type(None)), "traffic_sources": str, "visibility": str}
+RENAMED = {"description": "description_md"}
+OWNER_TARGETS = (st.PENDING, st.PAUSED, st.ACTIVE, st.ARCHIVED, st.DRAFT)
+
+
+def offer_json(offer: Offer, *, owner: bool = False, metrics=None) -> dict:
+    body = {
+        "id": offer.id, "advertiser_id": offer.advertiser_id, "name": offer.name,
+        "category": offer.category, "description": offer.description_md,
+        "description_html": offer.description_html, "landing_url": offer.landing_url,
+        "currency": offer.currency, "reference_amount": offer.reference_amount,
+        "top_payout": offer.top_payout,
+        "goals": [{"code": g.code, "name": g.name, "payout_type": g.payout_type,
+                   "payout": g.payout} for g in offer.goals],
+        "caps": [{"scope": c.scope, "period": c.period, "metric": c.metric,
+                  "limit": c.cap_limit} for c in offer.caps],
+        "hold_days": offer.hold_days, "attribution_window_days": offer.attribution_window_days,
+        "reward_model": offer.reward_model, "customer_bonus": offer.customer_bonus,
+        "promo_discount_bp": offer.promo_discount_bp,
+        "allowed_countries": offer.country_list, "fallback_url": offer.fallback_url,
+        "traffic_sources": offer.traffic_sources, "visibility": offer.visibility,
+        "status": offer.status, "created_at": offer.created_at.isoformat(),
+        "updated_at": offer.updated_at.isoformat(),
+    }
+    if metrics is not None:
+        body["stats_30d"] = {"valid_clicks": metrics.valid_clicks,
+                             "conversions": metrics.conversions, "epc": metrics.epc,
+                             "cr": metrics.cr, "is_new": metrics.is_new}
+    if owner:
+        body["postback_secret"] = offer.postback_secret
+        body["rejection_reason"] = offer.rejection_reason
+    return body
+
+
+def _typed(body: dict, name: str, kind):
+    value = body[name]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValidationFailed(fields={name: [_l("Wrong type.")]})
+    return value
+
+
+def parse_offer(body, base: services.OfferData | None) -> services.OfferData:
+    """The request body as OfferData; on PATCH, given fields replace those of `base`."""
+    if not isinstance(body, dict):
+        raise ValidationFailed(_l("Send a JSON object."))
+    known = {f.name for f in dataclass_fields(services.OfferData)}
+    changes = {}
+    for name, kind in SCALARS.items():
+        if name in body:
+            changes[RENAMED.get(name, name)] = _typed(body, name, kind)
+    if "allowed_countries" in body:
+        countries = _typed(body, "allowed_countries", list)
+        changes["allowed_countries"] = tuple(str(c).upper() for c in countries)
+    if "goals" in body:
+        changes["goals"] = tuple(_parse_items(body, "goals", services.GoalData,
+                                              ("code", "payout_type", "payout"), ("name",)))
+    if "caps" in body:
+        changes["caps"] = tuple(_parse_items(body, "caps", services.CapData,
+                                             ("scope", "period", "metric", "limit"), ()))
+    if base is not None:
+        return replace(base, **changes)
+    missing = [n for n in ("name", "category", "landing_url", "currency", "goals")
+               if n not in changes]
+    if missing:
+        raise ValidationFailed(fields={n: [_l("Required.")] for n in missing})
+    return services.OfferData(**{k: v for k, v in changes.items() if k in known})
+
+
+def _parse_items(body: dict, name: str, cls, required: tuple, optional: tuple) -> list:
+    items = _typed(body, name, list)
+    parsed = []
+    for item in items:
+        if not isinstance(item, dict) or any(k not in item for k in required):
+            raise ValidationFailed(fields={name: [_l("Each item needs: %(keys)s.",
+                                                     keys=", ".join(required))]})
+        values = {k: item[k] for k in (*required, *optional) if k in item}
+        if any(isinstance(values[k], bool) for k in values) or not all(
+                isinstance(values[k], int if k in ("payout", "limit") else str) for k in values):
+            raise ValidationFailed(fields={name: [_l("Wrong type.")]})
+        parsed.append(cls(**values))
+    return parsed
+
+
+def _status_target(body: dict) -> str | None:
+    target = body.get("status") if isinstance(body, dict) else None
+    if target is not None and target not in OWNER_TARGETS:
+        raise ValidationFailed(fields={"status": [_l("One of: %(s)s.",
+                                                     s=", ".join(OWNER_TARGETS))]})
+    return target
+
+
+@bp.post("/offers")
+@requires_role("advertiser")
+def create_offer():
+    body = request.get_json(silent=True)
+    target = _status_target(body)
+    offer = services.create_offer(api_user(), parse_offer(body, None),
+                                  submit=target != st.DRAFT)
+    db.session.commit()
+    return jsonify(offer_json(offer, owner=True)), 201
+
+
+@bp.get("/offers")
+def list_offers():
+    """The advertiser's own offers; for a publisher (or ?scope=catalog) the catalog."""
+    user = api_user()
+    if user.is_advertiser and request.args.get("scope") != "catalog":
+        return jsonify(offers=[offer_json(o, owner=True) for o in services.offers_of(user)])
+    if not user.is_publisher:
+        raise NotFound(_l("No catalog for this account."))
+    args = request.args
+    query = catalog.CatalogQuery(text=args.get("q", ""), category=args.get("category", ""),
+                                 country=args.get("country", ""),
+                                 payout_type=args.get("payout_type", ""),
+                                 currency=args.get("currency", ""), sort=args.get("sort", ""))
+    page, metrics = catalog.search_catalog(user, query, page=args.get("page", 1, type=int),
+                                           per_page=min(args.get("per_page", 50, type=int), 100))
+    return jsonify(offers=[offer_json(o, metrics=metrics[o.id]) for o in page.items],
+                   page=page.page, pages=page.pages, total=page.total)
+
+
+def _readable(offer_id: int) -> tuple[Offer, bool]:
+    user = api_user()
+    offer = db.session.get(Offer, offer_id)
+    if offer is not None and offer.advertiser_id == user.id:
+        return offer, True
+    if offer is not None and (user.is_admin or access.publisher_can_see(offer, user)):
+        return offer, False
+    raise NotFound(_l("No such offer."))
+
+
+@bp.get("/offers/<int:offer_id>")
+def get_offer(offer_id: int):
+    offer, owner = _readable(offer_id)
+    metrics = offer_metrics([offer.id], current_app.config["CATALOG_MIN_CLICKS"])[offer.id]
+    return jsonify(offer_json(offer, owner=owner, metrics=metrics))
+
+
+@bp.patch("/offers/<int:offer_id>")
+@requires_role("advertiser")
+def update_offer(offer_id: int):
+    offer = services.owned_offer(api_user(), offer_id)
+    body = request.get_json(silent=True)
+    target = _status_target(body)
+    if set(body or {}) - {"status"}:
+        services.update_offer(offer, parse_offer(body, services.offer_data_from(offer)))
+    if target is not None and target != offer.status:
+        if offer.status == st.PENDING and target == st.ACTIVE:
+            raise st.ForbiddenTransition(offer.status, target)  # the operator approves
+        services.change_status(offer, target)
+    db.session.commit()
+    return jsonify(offer_json(offer, owner=True))
+
+
+@bp.post("/offers/<int:offer_id>/moderation")
+@requires_role("admin")
+def moderate_offer(offer_id: int):
+    body = request.get_json(silent=True) or {}
+    decision, reason = body.get("decision"), body.get("reason") or ""
+    if not isinstance(decision, str) or not isinstance(reason, str):
+        raise ValidationFailed(fields={"decision": [_l("approve or reject")]})
+    offer = moderation.moderate(offer_id, api_user(), decision, reason)
+    db.session.commit()
+    return jsonify(offer_json(offer))

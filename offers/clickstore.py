@@ -1,0 +1,71 @@
+"""Storing clicks in bulk and keeping the hourly rollups, idempotently.
+
+The one write path for clicks: the stream flush, the Redis-down fallback and the demo history
+all call `store_clicks`. A click id is the primary key, so storing a click twice inserts it
+once; the rollups add only the rows the INSERT actually returned.
+"""
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cpa_network.extensions import db
+from offers.tracking_models import SUB_IDS, Click, TrafficHourly
+
+CHUNK = 500  # rows per INSERT: 500 x 18 parameters stays under SQLite's limit
+ROLLUP_KEY = ("hour", "link_id", "country", *SUB_IDS)
+
+
+def _insert(table):
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def store_clicks(records: list[dict]) -> int:
+    """Insert the clicks not stored yet and add them to the rollups; returns how many were new."""
+    inserted: list[dict] = []
+    by_id = {r["id"]: r for r in records}
+    ids_in_order = list(by_id)
+    for start in range(0, len(ids_in_order), CHUNK):
+        chunk = [by_id[i] for i in ids_in_order[start:start + CHUNK]]
+        statement = (_insert(Click.__table__).values(chunk)
+                     .on_conflict_do_nothing(index_elements=["id"])
+                     .returning(Click.__table__.c.id))
+        new_ids = db.session.execute(statement).scalars().all()
+        inserted.extend(by_id[i] for i in new_ids)
+    add_to_rollups(inserted)
+    db.session.flush()
+    return len(inserted)
+
+
+def add_to_rollups(clicks: list[dict]) -> None:
+    """Add clicks to traffic_hourly (upsert, in key order so concurrent writers never deadlock)."""
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for c in clicks:
+        key = (hour_of(c["clicked_at"]), c["link_id"], c["country"],
+               *(c[s] for s in SUB_IDS))
+        row = counts[key]
+        row[0] += 1
+        row[1] += 1 if c["is_unique"] and not c["flags"] else 0
+        row[2] += 1 if c["flags"] else 0
+        row[3], row[4] = c["offer_id"], c["publisher_id"]
+    rows = [dict(zip(ROLLUP_KEY, key, strict=True), clicks=v[0], unique_clicks=v[1],
+                 flagged_clicks=v[2], offer_id=v[3], publisher_id=v[4])
+            for key, v in sorted(counts.items())]
+    upsert_rollups(rows, ("clicks", "unique_clicks", "flagged_clicks"))
+
+
+def upsert_rollups(rows: list[dict], counters: tuple[str, ...]) -> None:
+    """Add each row's `counters` to its hour x link x country x sub-ids row (created if new)."""
+    table = TrafficHourly.__table__
+    for start in range(0, len(rows), CHUNK // 2):
+        statement = _insert(table).values(rows[start:start + CHUNK // 2])
+        statement = statement.on_conflict_do_update(
+            index_elements=list(ROLLUP_KEY),
+            set_={name: table.c[name] + statement.excluded[name] for name in counters})
+        db.session.execute(statement)

@@ -1,0 +1,31 @@
+"""The escrow rule: an offer goes live only if its advertiser's escrow backs one conversion of
+its highest goal. Percent goals are priced at the offer's `reference_amount` (a typical sale the
+advertiser states), the same figure the catalog uses to compare and sort payouts."""
+
+from flask_babel import lazy_gettext as _l
+
+from cpa_network.errors import DomainError
+from payouts.currency import format_money
+from payouts.escrow import escrow_balance
+
+
+class InsufficientEscrow(DomainError):
+    code = "insufficient_escrow"
+    http_status = 409
+    default_message = _l("The advertiser's escrow does not cover one conversion of this offer.")
+
+
+def required_escrow(offer) -> int:
+    """What one conversion of the highest goal costs the advertiser, in minor units."""
+    return offer.top_payout
+
+
+def check_offer_is_funded(offer) -> None:
+    needed = required_escrow(offer)
+    available = escrow_balance(offer.advertiser_id, offer.currency)
+    if available < needed:
+        raise InsufficientEscrow(_l(
+            "The escrow holds %(available)s; one conversion of the highest goal needs "
+            "%(needed)s. Top up the escrow first.",
+            available=format_money(available, offer.currency),
+            needed=format_money(needed, offer.currency)))

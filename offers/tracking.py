@@ -1,0 +1,159 @@
+"""The tracking engine's public helpers: click ids, IP pseudonymisation, and `find_click`,
+which finds a click in PostgreSQL or still waiting in the Redis stream (for conversions)."""
+
+import hashlib
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from cpa_network.extensions import db
+from offers.tracking_models import Click
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CLICK_ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+_DECODE = {ch: i for i, ch in enumerate(CROCKFORD)}
+STREAM = "cpa:clicks"
+# How far after its own time a click's stream entry can be (the entry id is the click's
+# millisecond when possible, else Redis's clock).
+FIND_WINDOW_MS = 10_000
+
+
+def new_click_id(ms: int | None = None) -> str:
+    """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32 (26 chars)."""
+    if ms is None:
+        ms = time.time_ns() // 1_000_000
+    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    out = []
+    for _ in range(26):
+        out.append(CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(out))
+
+
+def click_ms(click_id: str) -> int:
+    """The millisecond a click id was made at."""
+    value = 0
+    for ch in click_id[:10]:
+        value = (value << 5) | _DECODE[ch]
+    return value
+
+
+def is_click_id(value: str) -> bool:
+    return bool(value) and CLICK_ID_RE.match(value) is not None
+
+
+def _ip_key(app) -> bytes:
+    key = app.extensions.get("cpa_ip_key")
+    if key is None:
+        key = hashlib.sha256(b"cpa-click-ip:" + app.config["SECRET_KEY"].encode()).digest()
+        app.extensions["cpa_ip_key"] = key
+    return key
+
+
+def hash_ip(ip: str, app=None) -> str:
+    """A keyed hash of an IP address: equal addresses compare equal, the address is not stored.
+
+    Keyed with a secret derived from SECRET_KEY, so the 2^32 IPv4 addresses cannot be
+    enumerated to reverse it without the key. Issue 5 compares it with login addresses.
+    """
+    return hashlib.blake2b(ip.encode(), key=_ip_key(app or current_app),
+                           digest_size=16).hexdigest()
+
+
+def ip_prefix(ip: str) -> str:
+    """The network, not the host: /24 for IPv4, /48 for IPv6."""
+    if "." in ip and ":" not in ip:
+        head, _, _ = ip.rpartition(".")
+        return f"{head}.0/24" if head.count(".") == 2 else ""
+    try:
+        import ipaddress
+
+        return str(ipaddress.ip_network(f"{ip}/48", strict=False))
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True)
+class ClickInfo:
+    """A click as a conversion sees it, wherever it is stored right now."""
+
+    id: str
+    clicked_at: datetime
+    link_id: int
+    offer_id: int
+    publisher_id: int
+    subs: tuple[str, str, str, str, str]
+    ip_hash: str
+    ip_prefix: str
+    user_agent: str
+    referer: str
+    country: str
+    is_unique: bool
+    flags: str
+    stored: bool  # True: in the database; False: still in the Redis stream
+
+    @property
+    def is_flagged(self) -> bool:
+        return bool(self.flags)
+
+
+def _from_row(row: Click) -> ClickInfo:
+    return ClickInfo(row.id, row.clicked_at, row.link_id, row.offer_id, row.publisher_id,
+                     (row.sub1, row.sub2, row.sub3, row.sub4, row.sub5), row.ip_hash,
+                     row.ip_prefix, row.user_agent, row.referer, row.country, row.is_unique,
+                     row.flags, True)
+
+
+def _from_record(record: dict) -> ClickInfo:
+    return ClickInfo(record["id"], record["clicked_at"], record["link_id"], record["offer_id"],
+                     record["publisher_id"], tuple(record[f"sub{i}"] for i in range(1, 6)),
+                     record["ip_hash"], record["ip_prefix"], record["user_agent"],
+                     record["referer"], record["country"], record["is_unique"],
+                     record["flags"], False)
+
+
+def _stored(click_id: str) -> ClickInfo | None:
+    row = db.session.scalar(select(Click).where(Click.id == click_id))
+    return _from_row(row) if row is not None else None
+
+
+def find_click(click_id: str) -> ClickInfo | None:
+    """The click with this id from the database, or from the stream if not flushed yet.
+
+    Order matters: the flush commits before it deletes from the stream, so looking in the
+    database, then the stream, then the database again cannot miss a click in between.
+    """
+    if not is_click_id(click_id):
+        return None
+    found = _stored(click_id)
+    if found is not None:
+        return found
+    from offers.stream import decode_entry, redis_for_clicks
+
+    start = click_ms(click_id)
+    cursor, end = f"{start}-0", f"{start + FIND_WINDOW_MS}-0"
+    needle = click_id.encode()
+    try:
+        client = redis_for_clicks()
+        while True:
+            entries = client.xrange(STREAM, min=cursor, max=end, count=500)
+            for entry_id, fields in entries:
+                if fields.get(b"id") == needle:
+                    record = decode_entry(fields)
+                    return _from_record(record) if record else None
+            if len(entries) < 500:
+                break
+            cursor = "(" + entries[-1][0].decode()
+    except RedisError:
+        pass
+    return _stored(click_id)
+
+
+def utc_from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
