@@ -63,8 +63,13 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.i18n import bp as i18n_bp
     from cpa_network.notifications.views import bp as notifications_bp
     from cpa_network.pages import bp as pages_bp
+    from payouts import api as payouts_api  # noqa: F401 - adds its routes to the API blueprint
+    from payouts.views import admin_bp as ledger_admin_bp
+    from payouts.views import bp as payouts_bp
+    from payouts.webhooks import bp as webhooks_bp
 
-    for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp):
+    for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
+                      payouts_bp, ledger_admin_bp, webhooks_bp):
         app.register_blueprint(blueprint)
 
 
@@ -78,9 +83,12 @@ def register_error_handlers(app: Flask) -> None:
 def register_templates(app: Flask) -> None:
     """Template helpers and the navigation each package contributes."""
     from cpa_network.navigation import CORE_NAV, init_template_helpers, register_nav
+    from payouts.views import NAV as PAYOUTS_NAV
+    from payouts.views import init_money_filters
 
     init_template_helpers(app)
-    register_nav(app, *CORE_NAV)
+    init_money_filters(app)
+    register_nav(app, *CORE_NAV, *PAYOUTS_NAV)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -99,11 +107,14 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """Operator commands: users, worker, demo."""
+    """Operator commands: users, worker, ledger, demo."""
     from cpa_network.accounts.demo import create_people
     from cpa_network.cli import init_cli
     from cpa_network.demo import demo_cli, register_demo_steps
+    from payouts.cli import ledger_cli
+    from payouts.demo import fund_advertisers
 
     init_cli(app)
     app.cli.add_command(demo_cli)
-    register_demo_steps(app, create_people)
+    app.cli.add_command(ledger_cli)
+    register_demo_steps(app, create_people, fund_advertisers)

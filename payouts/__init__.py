@@ -1,0 +1,1 @@
+"""Money: the double-entry ledger, advertiser escrow, the payment gateway, webhooks, payouts."""

@@ -1,0 +1,128 @@
+"""Whole-ledger invariant checks, shared by `flask ledger check` and the operator's ledger page.
+
+Each check is one SQL query over the whole ledger that returns the rows breaking it, so the
+report names every offending transaction or account rather than only saying "something is off".
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select
+
+from cpa_network.extensions import db
+from payouts.models import MAY_GO_NEGATIVE, LedgerAccount, LedgerTransaction, Posting
+
+
+@dataclass
+class CheckResult:
+    name: str
+    description: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class LedgerReport:
+    checks: list[CheckResult]
+    transactions: int
+    postings: int
+    accounts: int
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+def _transactions_balance() -> list[str]:
+    rows = db.session.execute(
+        select(Posting.transaction_id, Posting.currency, func.sum(Posting.amount))
+        .group_by(Posting.transaction_id, Posting.currency)
+        .having(func.sum(Posting.amount) != 0).order_by(Posting.transaction_id))
+    return [f"transaction {t}: {c} postings sum to {s}, not 0" for t, c, s in rows]
+
+
+def _transactions_have_two_postings() -> list[str]:
+    rows = db.session.execute(
+        select(LedgerTransaction.id, func.count(Posting.id))
+        .outerjoin(Posting, Posting.transaction_id == LedgerTransaction.id)
+        .group_by(LedgerTransaction.id).having(func.count(Posting.id) < 2)
+        .order_by(LedgerTransaction.id))
+    return [f"transaction {t}: {n} posting(s), at least 2 needed" for t, n in rows]
+
+
+def _currencies_balance() -> list[str]:
+    rows = db.session.execute(
+        select(Posting.currency, func.sum(Posting.amount)).group_by(Posting.currency)
+        .having(func.sum(Posting.amount) != 0))
+    return [f"{c}: all postings sum to {s}, not 0" for c, s in rows]
+
+
+def _posting_sums():
+    return (select(Posting.account_id, func.sum(Posting.amount).label("total"))
+            .group_by(Posting.account_id).subquery())
+
+
+def _cached_balances_match() -> list[str]:
+    sums = _posting_sums()
+    total = func.coalesce(sums.c.total, 0)
+    rows = db.session.execute(
+        select(LedgerAccount, total).outerjoin(sums, sums.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.balance != total).order_by(LedgerAccount.id))
+    return [f"account {a.id} ({a.kind}:{a.owner_id}:{a.currency}): cached balance {a.balance}, "
+            f"postings sum to {t}" for a, t in rows]
+
+
+def _no_forbidden_negative() -> list[str]:
+    sums = _posting_sums()
+    rows = db.session.execute(
+        select(LedgerAccount, func.coalesce(sums.c.total, 0))
+        .outerjoin(sums, sums.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.kind.not_in([k.value for k in MAY_GO_NEGATIVE]),
+               or_(LedgerAccount.balance < 0, func.coalesce(sums.c.total, 0) < 0))
+        .order_by(LedgerAccount.id))
+    return [f"account {a.id} ({a.kind}:{a.owner_id}:{a.currency}) is negative: "
+            f"cached {a.balance}, postings {t}" for a, t in rows]
+
+
+def _reversals_mirror_originals() -> list[str]:
+    reversal = LedgerTransaction
+    rows = db.session.execute(
+        select(reversal.id, Posting.account_id, func.sum(Posting.amount))
+        .join(Posting, or_(Posting.transaction_id == reversal.id,
+                           Posting.transaction_id == reversal.reverses_id))
+        .where(reversal.reverses_id.is_not(None))
+        .group_by(reversal.id, Posting.account_id).having(func.sum(Posting.amount) != 0)
+        .order_by(reversal.id))
+    problems = [f"reversal {r}: account {a} nets {s} with its original, not 0" for r, a, s in rows]
+    original = db.aliased(LedgerTransaction)
+    chained = db.session.execute(
+        select(reversal.id, original.id).join(original, and_(
+            original.id == reversal.reverses_id, original.reverses_id.is_not(None))))
+    problems += [f"reversal {r} reverses {o}, itself a reversal" for r, o in chained]
+    return problems
+
+
+CHECKS = (
+    ("transactions_balance", "every transaction sums to zero per currency", _transactions_balance),
+    ("two_postings", "every transaction has at least two postings",
+     _transactions_have_two_postings),
+    ("currencies_balance", "all postings sum to zero per currency", _currencies_balance),
+    ("no_forbidden_negative", "no account but clearing and revenue is negative",
+     _no_forbidden_negative),
+    ("cached_balances", "cached balances equal the sum of their postings", _cached_balances_match),
+    ("reversals", "reversals mirror their originals, once, never a reversal of a reversal",
+     _reversals_mirror_originals),
+)
+
+
+def check_ledger() -> LedgerReport:
+    """Run every invariant over the whole ledger."""
+    checks = [CheckResult(name, description, run()) for name, description, run in CHECKS]
+    return LedgerReport(checks, _count(LedgerTransaction.id), _count(Posting.id),
+                        _count(LedgerAccount.id))
+
+
+def _count(column) -> int:
+    return db.session.scalar(select(func.count(column))) or 0

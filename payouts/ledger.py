@@ -1,0 +1,251 @@
+"""The double-entry ledger: the only code that writes a balance.
+
+Sign convention
+---------------
+Every posting is a signed integer amount in minor units on one account. An account's balance is
+the sum of its postings, and a positive balance is money that account's holder has: an
+advertiser's escrow of +1000000 is 10,000.00 the network holds for that advertiser. The postings
+of a transaction sum to zero per currency, so money only moves, it is never created. Its entry
+and exit go through the network's GATEWAY_CLEARING account: a deposit of 10,000.00 posts
+escrow +1000000 and clearing -1000000, so clearing is negative by the money the platform holds
+(the mirror of what sits at Stripe). NETWORK_REVENUE may also go negative (when the network pays a
+commission out of its own pocket). No other account may: `post_transaction` refuses it under row
+locks, and a CHECK constraint on the cached balance refuses it again in the database.
+
+Guarantees
+----------
+- Idempotent: a key names one transaction. Replaying a key with the same reason and postings
+  returns the original; with different ones it raises `IdempotencyConflict`. Concurrent posts of
+  one key produce one transaction (the unique index decides; the loser re-reads the winner).
+- Balance checks run under `SELECT ... FOR UPDATE` on the account rows, taken in id order so two
+  transactions touching the same accounts cannot deadlock. Under READ COMMITTED the locked read
+  sees the latest committed balance. SQLite has no row locks; it serializes writers instead.
+- Immutable: corrections are `reverse_transaction`, which posts the mirror linked to the original
+  (once: a unique index on `reverses_id`).
+"""
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cpa_network.errors import DomainError
+from cpa_network.extensions import db
+from payouts.currency import format_money
+from payouts.models import (
+    MAY_GO_NEGATIVE,
+    NETWORK_OWNER,
+    AccountKind,
+    LedgerAccount,
+    LedgerTransaction,
+    Posting,
+)
+
+REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_KEY_LENGTH = 200
+
+
+class LedgerError(DomainError):
+    code = "ledger_error"
+    http_status = 409
+
+
+class InsufficientFunds(LedgerError):
+    """An account would go below zero, and its kind may not."""
+
+    code = "insufficient_funds"
+    default_message = _l("There is not enough money for this.")
+
+    def __init__(self, account: LedgerAccount | None = None, needed: int = 0,
+                 message=None, **kwargs):
+        self.account, self.needed = account, needed
+        self.available = account.balance if account is not None else 0
+        if message is None and account is not None:
+            message = _l("Not enough money: %(needed)s needed, %(available)s available.",
+                         needed=format_money(needed, account.currency),
+                         available=format_money(max(self.available, 0), account.currency))
+        super().__init__(message, **kwargs)
+
+
+class IdempotencyConflict(LedgerError):
+    """The key was already used for a different transaction."""
+
+    code = "idempotency_conflict"
+    default_message = _l("This idempotency key was already used for a different transaction.")
+
+
+class AlreadyReversed(LedgerError):
+    code = "already_reversed"
+    default_message = _l("This transaction was already reversed.")
+
+
+class InvalidTransaction(LedgerError):
+    """A programming error in the caller: postings that could never balance or be stored."""
+
+    code = "invalid_transaction"
+    http_status = 400
+
+
+class Leg(NamedTuple):
+    """An input posting: `amount` (minor units, signed) on `account`."""
+
+    account: LedgerAccount
+    amount: int
+
+
+def transfer(source: LedgerAccount, destination: LedgerAccount, amount: int) -> list[Leg]:
+    """The two legs that move `amount` from `source` to `destination`."""
+    return [Leg(source, -amount), Leg(destination, amount)]
+
+
+def account(kind: AccountKind | str, owner_id: int | None, currency: str) -> LedgerAccount:
+    """The account for kind + owner + currency, created on first use (safe under concurrency)."""
+    kind, owner_id, currency = AccountKind(kind), owner_id or NETWORK_OWNER, currency.upper()
+    found = _find_account(kind, owner_id, currency)
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            created = LedgerAccount(kind=kind.value, owner_id=owner_id, currency=currency,
+                                    balance=0)
+            db.session.add(created)
+    except IntegrityError:  # another session created it first: use theirs
+        found = _find_account(kind, owner_id, currency)
+        if found is None:
+            raise
+        return found
+    return created
+
+
+def network_account(kind: AccountKind | str, currency: str) -> LedgerAccount:
+    return account(kind, NETWORK_OWNER, currency)
+
+
+def _find_account(kind: str, owner_id: int, currency: str) -> LedgerAccount | None:
+    return db.session.scalar(select(LedgerAccount).where(
+        LedgerAccount.kind == kind, LedgerAccount.owner_id == owner_id,
+        LedgerAccount.currency == currency))
+
+
+def balance(kind: AccountKind | str, owner_id: int | None, currency: str) -> int:
+    """The balance of kind + owner + currency (0 if the account was never used)."""
+    found = _find_account(AccountKind(kind).value, owner_id or NETWORK_OWNER, currency.upper())
+    return found.balance if found is not None else 0
+
+
+def post_transaction(key: str, postings: Iterable[Leg | tuple[LedgerAccount, int]], reason: str,
+                     refs: dict | None = None, *, description: str = "") -> LedgerTransaction:
+    """Post a balanced transaction once per `key`; return it (or the original, on replay)."""
+    return _post(key, [Leg(*p) for p in postings], reason, refs or {}, description, None)
+
+
+def reverse_transaction(original: LedgerTransaction, key: str, reason: str = "reversal",
+                        refs: dict | None = None, *, description: str = "") -> LedgerTransaction:
+    """Post the mirror of `original`, linked to it. A transaction is reversed at most once."""
+    if original.reverses_id is not None:
+        raise InvalidTransaction(_l("A reversal cannot itself be reversed; post a new "
+                                    "transaction instead."))
+    existing = db.session.scalar(select(LedgerTransaction).where(
+        LedgerTransaction.reverses_id == original.id))
+    if existing is not None and existing.idempotency_key != key:
+        raise AlreadyReversed()
+    legs = [Leg(p.account, -p.amount) for p in original.postings]
+    refs = {"reverses": original.id, **(refs or {})}
+    return _post(key, legs, reason, refs, description, original.id)
+
+
+def fingerprint(reason: str, legs: list[Leg]) -> str:
+    """What makes two posts of one key "the same": the reason and the (account, amount) legs."""
+    body = json.dumps([reason, sorted((leg.account.id, leg.amount) for leg in legs)])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _validate(key: str, legs: list[Leg], reason: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidTransaction(f"idempotency key must be 1-{MAX_KEY_LENGTH} characters")
+    if not REASON_RE.match(reason):
+        raise InvalidTransaction(f"reason must be a short snake_case word, not {reason!r}")
+    if len(legs) < 2:
+        raise InvalidTransaction("a transaction needs at least two postings")
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        if type(leg.amount) is not int or leg.amount == 0:
+            raise InvalidTransaction(f"posting amounts are non-zero integers, not {leg.amount!r}")
+        totals[leg.account.currency] += leg.amount
+    unbalanced = {currency: total for currency, total in totals.items() if total}
+    if unbalanced:
+        raise InvalidTransaction(f"postings must sum to zero per currency: {unbalanced}")
+
+
+def _by_key(key: str) -> LedgerTransaction | None:
+    return db.session.scalar(select(LedgerTransaction).where(
+        LedgerTransaction.idempotency_key == key))
+
+
+def _replay(existing: LedgerTransaction, expected_fingerprint: str) -> LedgerTransaction:
+    if existing.fingerprint != expected_fingerprint:
+        raise IdempotencyConflict()
+    return existing
+
+
+def _post(key: str, legs: list[Leg], reason: str, refs: dict, description: str,
+          reverses_id: int | None) -> LedgerTransaction:
+    db.session.flush()  # new accounts need their ids before the fingerprint
+    _validate(key, legs, reason)
+    expected = fingerprint(reason, legs)
+    try:
+        with db.session.begin_nested():
+            locked = _lock_accounts({leg.account.id for leg in legs})
+            # Checked after the locks: a concurrent post of this key on the same accounts has
+            # committed by now, and READ COMMITTED lets this statement see it.
+            existing = _by_key(key)
+            if existing is not None:
+                return _replay(existing, expected)
+            _apply_deltas(locked, legs)
+            txn = LedgerTransaction(idempotency_key=key, reason=reason, refs=refs,
+                                    description=description[:300], fingerprint=expected,
+                                    reverses_id=reverses_id)
+            txn.postings = [Posting(account_id=leg.account.id, currency=leg.account.currency,
+                                    amount=leg.amount) for leg in legs]
+            db.session.add(txn)
+            db.session.flush()
+    except IntegrityError as error:
+        # A concurrent post won the unique index (its postings touched other rows, so the locks
+        # did not order us); the savepoint rolled back only our attempt.
+        text = str(error.orig)
+        if "reverses_id" in text:
+            raise AlreadyReversed() from None
+        if "idempotency_key" not in text:
+            raise
+        existing = _by_key(key)
+        if existing is None:
+            raise
+        return _replay(existing, expected)
+    return txn
+
+
+def _lock_accounts(ids: set[int]) -> dict[int, LedgerAccount]:
+    """Lock the rows in id order (no deadlocks) and read their latest committed balances."""
+    rows = db.session.scalars(
+        select(LedgerAccount).where(LedgerAccount.id.in_(sorted(ids)))
+        .order_by(LedgerAccount.id).with_for_update()
+        .execution_options(populate_existing=True))
+    return {row.id: row for row in rows}
+
+
+def _apply_deltas(locked: dict[int, LedgerAccount], legs: list[Leg]) -> None:
+    deltas: dict[int, int] = defaultdict(int)
+    for leg in legs:
+        deltas[leg.account.id] += leg.amount
+    for account_id, delta in deltas.items():
+        row = locked[account_id]
+        new_balance = row.balance + delta
+        if delta < 0 and new_balance < 0 and row.kind not in MAY_GO_NEGATIVE:
+            raise InsufficientFunds(row, -delta)
+        row.balance = new_balance

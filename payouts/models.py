@@ -1,0 +1,223 @@
+"""Money tables: the ledger (accounts, transactions, postings), deposits, refunds, Stripe events.
+
+The ledger tables are append-only. Their invariants are enforced twice: here (named CHECK and
+UNIQUE constraints, mirrored by migration 0003_ledger) and by PostgreSQL triggers in that
+migration (postings sum to zero per transaction and currency at commit; no UPDATE or DELETE of a
+posting or transaction). See payouts/ledger.py for the sign convention.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cpa_network.database import UTCDateTime, utcnow
+from cpa_network.extensions import db
+
+# Integer primary keys on SQLite (its rowid alias), 64-bit on PostgreSQL: postings grow fast.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AccountKind(StrEnum):
+    """What an account holds. Owner: a user id, a lot sale id, or 0 for the network itself."""
+
+    ADVERTISER_ESCROW = "advertiser_escrow"  # prepaid, not yet committed (owner: advertiser)
+    ADVERTISER_HOLD = "advertiser_hold"  # payouts of pending conversions (owner: advertiser)
+    NETWORK_PENDING_FEE = "network_pending_fee"  # fees of pending conversions (owner: advertiser)
+    PUBLISHER_AVAILABLE = "publisher_available"  # approved earnings, withdrawable (owner: pub)
+    PAYOUT_IN_FLIGHT = "payout_in_flight"  # a withdrawal or refund being transferred (owner: user)
+    PUBLISHER_PAID = "publisher_paid"  # what reached the publisher's bank, cumulative (owner: pub)
+    EXCHANGE_ESCROW = "exchange_escrow"  # a buyer's money in the guarantee period (owner: lot sale)
+    NETWORK_REVENUE = "network_revenue"  # fees and commissions (owner: 0); may go negative
+    GATEWAY_CLEARING = "gateway_clearing"  # money in/out of the platform (owner: 0); may be < 0
+
+
+# Only these may go below zero; the database refuses it for every other kind (CHECK below).
+MAY_GO_NEGATIVE = frozenset({AccountKind.GATEWAY_CLEARING, AccountKind.NETWORK_REVENUE})
+NETWORK_OWNER = 0
+_KIND_LIST = ", ".join(f"'{k.value}'" for k in AccountKind)
+_NEGATIVE_LIST = ", ".join(f"'{k.value}'" for k in sorted(MAY_GO_NEGATIVE))
+
+
+class LedgerAccount(db.Model):
+    """One balance: kind + owner + currency. `balance` caches the sum of its postings."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        UniqueConstraint("kind", "owner_id", "currency",
+                         name="uq_ledger_accounts_kind_owner_currency"),
+        # Lets postings reference (account, currency) so a posting's currency is its account's.
+        UniqueConstraint("id", "currency", name="uq_ledger_accounts_id_currency"),
+        CheckConstraint(f"kind IN ({_KIND_LIST})", name="kind_known"),
+        CheckConstraint("owner_id >= 0", name="owner_not_negative"),
+        CheckConstraint("length(currency) = 3 AND currency = upper(currency)",
+                        name="currency_iso"),
+        CheckConstraint(f"balance >= 0 OR kind IN ({_NEGATIVE_LIST})",
+                        name="balance_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[int] = mapped_column(BigInteger, default=NETWORK_OWNER)
+    currency: Mapped[str] = mapped_column(String(3))
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def may_go_negative(self) -> bool:
+        return self.kind in MAY_GO_NEGATIVE
+
+    def __repr__(self) -> str:
+        return f"<LedgerAccount {self.id} {self.kind}:{self.owner_id}:{self.currency}>"
+
+
+class LedgerTransaction(db.Model):
+    """Two or more postings summing to zero per currency; immutable; one per idempotency key."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (
+        CheckConstraint("length(idempotency_key) > 0", name="key_not_empty"),
+        CheckConstraint("reverses_id IS NULL OR reverses_id <> id", name="not_own_reversal"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    reason: Mapped[str] = mapped_column(String(40), index=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    # Links to what caused it: {"deposit": 12, "conversion": 7, "stripe_event": "evt_..."}.
+    refs: Mapped[dict] = mapped_column(JSON, default=dict)
+    # SHA-256 of reason + postings: a replayed key must carry the same fingerprint.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # The transaction this one reverses; UNIQUE, so an original can be reversed once only.
+    reverses_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transactions.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    postings: Mapped[list["Posting"]] = relationship(
+        back_populates="transaction", order_by="Posting.id", lazy="selectin")
+    reverses: Mapped["LedgerTransaction | None"] = relationship(
+        remote_side=[id], foreign_keys=[reverses_id])
+
+    def __repr__(self) -> str:
+        return f"<LedgerTransaction {self.id} {self.reason} {self.idempotency_key}>"
+
+
+class Posting(db.Model):
+    """One leg: a signed amount on one account (positive: the account's holder has more)."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        ForeignKeyConstraint(["account_id", "currency"],
+                             ["ledger_accounts.id", "ledger_accounts.currency"],
+                             name="fk_ledger_postings_account_currency"),
+        Index("ix_ledger_postings_account_id_id", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="postings")
+    account: Mapped[LedgerAccount] = relationship(
+        foreign_keys=[account_id], primaryjoin="Posting.account_id == LedgerAccount.id",
+        lazy="joined")
+
+
+class DepositStatus(StrEnum):
+    """created -> pending (at the gateway) -> succeeded | failed | expired."""
+
+    CREATED = "created"
+    PENDING = "pending"  # the customer is paying, or an async payment method is clearing
+    SUCCEEDED = "succeeded"  # escrow credited
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class Deposit(db.Model):
+    """An advertiser's escrow top-up through the gateway (Stripe Checkout or the sandbox)."""
+
+    __tablename__ = "deposits"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount",
+                        name="refunded_within_amount"),
+        CheckConstraint("status IN ('created', 'pending', 'succeeded', 'failed', 'expired')",
+                        name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    gateway: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=DepositStatus.CREATED)
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    checkout_url: Mapped[str | None] = mapped_column(String(2000))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    failure_reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def refundable(self) -> int:
+        return self.amount - self.refunded_amount if self.status == DepositStatus.SUCCEEDED else 0
+
+
+class RefundStatus(StrEnum):
+    """pending (money in flight) -> succeeded | failed (money back in escrow)."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class EscrowRefund(db.Model):
+    """Unused escrow going back to the advertiser: a refund of (part of) one deposit."""
+
+    __tablename__ = "escrow_refunds"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deposit_id: Mapped[int] = mapped_column(ForeignKey("deposits.id"), index=True)
+    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING)
+    gateway_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    failure_reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    deposit: Mapped[Deposit] = relationship()
+
+
+class StripeEvent(db.Model):
+    """Every webhook event we accepted, by Stripe's id: the row makes processing happen once."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(60), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

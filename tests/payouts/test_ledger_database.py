@@ -1,0 +1,126 @@
+"""The database itself refuses bad ledger rows: raw SQL that bypasses the ORM and the service."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from cpa_network.extensions import db
+from payouts import ledger
+from payouts.models import AccountKind
+from tests.factories import make_user
+from tests.payouts.helpers import fund_escrow
+
+
+@pytest.fixture
+def accounts(app_context):
+    """A funded escrow and the clearing account, committed; returns their ids."""
+    advertiser = make_user("advertiser")
+    fund_escrow(advertiser.id, 100_00)
+    escrow_id = ledger.account(AccountKind.ADVERTISER_ESCROW, advertiser.id, "USD").id
+    clearing_id = ledger.network_account(AccountKind.GATEWAY_CLEARING, "USD").id
+    db.session.commit()
+    return escrow_id, clearing_id
+
+
+def insert_transaction(key: str) -> int:
+    return db.session.execute(text(
+        "INSERT INTO ledger_transactions (idempotency_key, reason, description, refs, "
+        "fingerprint, created_at) VALUES (:key, 'test', '', '{}', 'x', now()) RETURNING id"),
+        {"key": key}).scalar_one()
+
+
+def insert_posting(txn_id: int, account_id: int, amount: int, currency: str = "USD") -> None:
+    db.session.execute(text(
+        "INSERT INTO ledger_postings (transaction_id, account_id, currency, amount) "
+        "VALUES (:t, :a, :c, :m)"), {"t": txn_id, "a": account_id, "c": currency, "m": amount})
+
+
+def test_an_unbalanced_transaction_is_refused_at_commit(accounts):
+    escrow_id, clearing_id = accounts
+    txn = insert_transaction("raw-unbalanced")
+    insert_posting(txn, escrow_id, 500)
+    insert_posting(txn, clearing_id, -499)
+    db.session.flush()  # the rows are in: the deferred trigger waits for the commit
+    with pytest.raises(IntegrityError, match="does not balance: USD postings sum to 1"):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_balanced_raw_transaction_commits(accounts):
+    escrow_id, clearing_id = accounts
+    txn = insert_transaction("raw-balanced")
+    insert_posting(txn, clearing_id, -500)
+    insert_posting(txn, escrow_id, 500)
+    db.session.commit()  # the trigger is not a blanket ban: balanced rows pass
+
+
+def test_a_transaction_with_one_posting_or_none_is_refused(accounts):
+    insert_transaction("raw-empty")
+    with pytest.raises(IntegrityError, match="at least two are needed"):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_zero_amount_posting_is_refused(accounts):
+    escrow_id, _ = accounts
+    txn = insert_transaction("raw-zero")
+    with pytest.raises(IntegrityError, match="ck_ledger_postings_amount_not_zero"):
+        insert_posting(txn, escrow_id, 0)
+    db.session.rollback()
+
+
+def test_a_posting_in_another_currency_than_its_account_is_refused(accounts):
+    escrow_id, _ = accounts
+    txn = insert_transaction("raw-currency")
+    with pytest.raises(IntegrityError, match="fk_ledger_postings_account_currency"):
+        insert_posting(txn, escrow_id, 100, currency="EUR")
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE ledger_postings SET amount = amount * 2",
+    "DELETE FROM ledger_postings",
+    "UPDATE ledger_transactions SET reason = 'edited'",
+    "DELETE FROM ledger_transactions",
+])
+def test_postings_and_transactions_are_append_only(accounts, statement):
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+
+
+def test_a_duplicate_idempotency_key_is_refused(accounts):
+    insert_transaction("raw-dup")
+    with pytest.raises(IntegrityError, match="uq_ledger_transactions_idempotency_key"):
+        insert_transaction("raw-dup")
+    db.session.rollback()
+
+
+def test_a_second_reversal_is_refused_by_the_unique_index(accounts):
+    original = db.session.execute(text("SELECT min(id) FROM ledger_transactions")).scalar_one()
+    insert = text(
+        "INSERT INTO ledger_transactions (idempotency_key, reason, description, refs, "
+        "fingerprint, created_at, reverses_id) VALUES (:k, 'reversal', '', '{}', 'x', now(), :o)")
+    db.session.execute(insert, {"k": "raw-rev-1", "o": original})
+    with pytest.raises(IntegrityError, match="uq_ledger_transactions_reverses_id"):
+        db.session.execute(insert, {"k": "raw-rev-2", "o": original})
+    db.session.rollback()
+
+
+def test_a_negative_escrow_balance_is_refused_but_clearing_may_go_negative(accounts):
+    escrow_id, clearing_id = accounts
+    with pytest.raises(IntegrityError, match="ck_ledger_accounts_balance_not_negative"):
+        db.session.execute(text("UPDATE ledger_accounts SET balance = -1 WHERE id = :a"),
+                           {"a": escrow_id})
+    db.session.rollback()
+    db.session.execute(text("UPDATE ledger_accounts SET balance = -5 WHERE id = :a"),
+                       {"a": clearing_id})
+    db.session.rollback()
+
+
+def test_an_unknown_account_kind_is_refused(app_context):
+    with pytest.raises(IntegrityError, match="ck_ledger_accounts_kind_known"):
+        db.session.execute(text(
+            "INSERT INTO ledger_accounts (kind, owner_id, currency, balance, created_at) "
+            "VALUES ('free_money', 1, 'USD', 0, now())"))
+    db.session.rollback()
