@@ -63,13 +63,20 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.i18n import bp as i18n_bp
     from cpa_network.notifications.views import bp as notifications_bp
     from cpa_network.pages import bp as pages_bp
+    from offers.admin_views import bp as moderation_bp
+    from offers.api import bp as offers_api_bp
+    from offers.click_views import bp as tracking_bp
+    from offers.views import bp as offers_bp
     from payouts import api as payouts_api  # noqa: F401 - adds its routes to the API blueprint
     from payouts.views import admin_bp as ledger_admin_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
+    from publishers.api import bp as publishers_api_bp
+    from publishers.views import bp as publishers_bp
 
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
-                      payouts_bp, ledger_admin_bp, webhooks_bp):
+                      payouts_bp, ledger_admin_bp, webhooks_bp, tracking_bp, offers_bp,
+                      moderation_bp, offers_api_bp, publishers_bp, publishers_api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -83,12 +90,14 @@ def register_error_handlers(app: Flask) -> None:
 def register_templates(app: Flask) -> None:
     """Template helpers and the navigation each package contributes."""
     from cpa_network.navigation import CORE_NAV, init_template_helpers, register_nav
+    from offers.views import NAV as OFFERS_NAV
     from payouts.views import NAV as PAYOUTS_NAV
     from payouts.views import init_money_filters
+    from publishers.views import NAV as PUBLISHERS_NAV
 
     init_template_helpers(app)
     init_money_filters(app)
-    register_nav(app, *CORE_NAV, *PAYOUTS_NAV)
+    register_nav(app, *CORE_NAV, *PAYOUTS_NAV, *OFFERS_NAV, *PUBLISHERS_NAV)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -111,10 +120,15 @@ def register_cli(app: Flask) -> None:
     from cpa_network.accounts.demo import create_people
     from cpa_network.cli import init_cli
     from cpa_network.demo import demo_cli, register_demo_steps
+    from offers.cli import tracking_cli
+    from offers.demo import create_offers
     from payouts.cli import ledger_cli
     from payouts.demo import fund_advertisers
+    from publishers.demo import create_links_and_clicks
 
     init_cli(app)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
-    register_demo_steps(app, create_people, fund_advertisers)
+    app.cli.add_command(tracking_cli)
+    register_demo_steps(app, create_people, fund_advertisers, create_offers,
+                        create_links_and_clicks)

@@ -44,7 +44,8 @@ def catalog_select(publisher: User, query: CatalogQuery):
         stmt = stmt.where(Offer.category == query.category)
     if query.country:
         code = query.country.strip().upper()[:2]
-        stmt = stmt.where(or_(Offer.allowed_countries == "", Offer.allowed_countries.contains(code)))
+        stmt = stmt.where(or_(Offer.allowed_countries == "",
+                              Offer.allowed_countries.contains(code)))
     if query.payout_type in ("fixed", "percent"):
         stmt = stmt.where(exists().where(Goal.offer_id == Offer.id,
                                          Goal.payout_type == query.payout_type))

@@ -20,7 +20,6 @@ from sqlalchemy import exists, func, select
 
 from cpa_network.extensions import db
 from offers import routing, stream
-from offers.geo import country_of
 from offers.tracking import STREAM, click_ms, hash_ip, ip_prefix, is_click_id, new_click_id
 from offers.tracking_models import SUB_IDS, SUB_MAX_LENGTH, Click
 

@@ -13,7 +13,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cpa_network.extensions import db
 from offers.tracking_models import SUB_IDS, Click, TrafficHourly
 
-CHUNK = 500  # rows per INSERT: 500 x 18 parameters stays under SQLite's limit
 ROLLUP_KEY = ("hour", "link_id", "country", *SUB_IDS)
 
 
@@ -28,19 +27,17 @@ def hour_of(at: datetime) -> datetime:
 
 def store_clicks(records: list[dict]) -> int:
     """Insert the clicks not stored yet and add them to the rollups; returns how many were new."""
-    inserted: list[dict] = []
+    if not records:
+        return 0
     by_id = {r["id"]: r for r in records}
-    ids_in_order = list(by_id)
-    for start in range(0, len(ids_in_order), CHUNK):
-        chunk = [by_id[i] for i in ids_in_order[start:start + CHUNK]]
-        statement = (_insert(Click.__table__).values(chunk)
-                     .on_conflict_do_nothing(index_elements=["id"])
-                     .returning(Click.__table__.c.id))
-        new_ids = db.session.execute(statement).scalars().all()
-        inserted.extend(by_id[i] for i in new_ids)
-    add_to_rollups(inserted)
+    # One statement, executed for many rows (SQLAlchemy batches them into multi-row INSERTs);
+    # RETURNING names only the rows the database actually inserted.
+    statement = (_insert(Click.__table__).on_conflict_do_nothing(index_elements=["id"])
+                 .returning(Click.__table__.c.id))
+    new_ids = db.session.execute(statement, list(by_id.values())).scalars().all()
+    add_to_rollups([by_id[i] for i in new_ids])
     db.session.flush()
-    return len(inserted)
+    return len(new_ids)
 
 
 def add_to_rollups(clicks: list[dict]) -> None:
@@ -62,10 +59,11 @@ def add_to_rollups(clicks: list[dict]) -> None:
 
 def upsert_rollups(rows: list[dict], counters: tuple[str, ...]) -> None:
     """Add each row's `counters` to its hour x link x country x sub-ids row (created if new)."""
+    if not rows:
+        return
     table = TrafficHourly.__table__
-    for start in range(0, len(rows), CHUNK // 2):
-        statement = _insert(table).values(rows[start:start + CHUNK // 2])
-        statement = statement.on_conflict_do_update(
-            index_elements=list(ROLLUP_KEY),
-            set_={name: table.c[name] + statement.excluded[name] for name in counters})
-        db.session.execute(statement)
+    statement = _insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEY),
+        set_={name: table.c[name] + statement.excluded[name] for name in counters})
+    db.session.execute(statement, rows)

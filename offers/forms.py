@@ -161,7 +161,8 @@ class OfferForm(FlaskForm):
             description_md=self.description_md.data or "", landing_url=self.landing_url.data,
             currency=currency, goals=tuple(goals), caps=tuple(caps),
             fallback_url=self.fallback_url.data or "", reference_amount=reference,
-            hold_days=self.hold_days.data, attribution_window_days=self.attribution_window_days.data,
+            hold_days=self.hold_days.data,
+            attribution_window_days=self.attribution_window_days.data,
             reward_model=self.reward_model.data, customer_bonus=self.customer_bonus.data or "",
             promo_discount_bp=discount,
             allowed_countries=tuple((self.allowed_countries.data or "").upper()

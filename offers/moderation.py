@@ -1,4 +1,4 @@
-"""Operator moderation: approve (the offer goes live, if escrow backs it) or reject with a reason."""
+"""Operator moderation: approve (the offer goes live if escrow backs it) or reject with a reason."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select

@@ -52,7 +52,7 @@ class Template:
         for i in range(1, len(parts), 2):
             name = parts[i]
             value = values.get(name)
-            out.append("{%s}" % name if value is None else quote(value, safe=""))
+            out.append(f"{{{name}}}" if value is None else quote(value, safe=""))
             out.append(parts[i + 1])
         return "".join(out)
 

@@ -103,7 +103,7 @@ def check_url(value: str, *, macros: bool) -> str | None:
     unknown = [m for m in MACRO_RE.findall(value) if m not in MACROS]
     if unknown or (not macros and "{" in value):
         return _l("Unknown macro {%(name)s}. Known: %(known)s.",
-                  name=(unknown or [""])[0], known=", ".join("{%s}" % m for m in MACROS))
+                  name=(unknown or [""])[0], known=", ".join(f"{{{m}}}" for m in MACROS))
     parts = urlsplit(MACRO_RE.sub("x", value))
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
         return _l("Enter a full address starting with https:// (no spaces).")

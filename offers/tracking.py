@@ -24,11 +24,13 @@ STREAM = "cpa:clicks"
 FIND_WINDOW_MS = 10_000
 
 
-def new_click_id(ms: int | None = None) -> str:
+def new_click_id(ms: int | None = None, random_bits: int | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32 (26 chars)."""
     if ms is None:
         ms = time.time_ns() // 1_000_000
-    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    if random_bits is None:
+        random_bits = int.from_bytes(os.urandom(10), "big")
+    value = (ms << 80) | random_bits
     out = []
     for _ in range(26):
         out.append(CROCKFORD[value & 31])
@@ -143,7 +145,7 @@ def find_click(click_id: str) -> ClickInfo | None:
         client = redis_for_clicks()
         while True:
             entries = client.xrange(STREAM, min=cursor, max=end, count=500)
-            for entry_id, fields in entries:
+            for _entry_id, fields in entries:
                 if fields.get(b"id") == needle:
                     record = decode_entry(fields)
                     return _from_record(record) if record else None

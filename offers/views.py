@@ -9,9 +9,11 @@ from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError, ValidationFailed
 from cpa_network.extensions import db
+from cpa_network.navigation import NavItem
 from offers import access, creatives, services
 from offers import status as st
 from offers.forms import BannerForm, InviteForm, OfferForm, StatusForm, TextAdForm
+from offers.models import CAP_PERIODS, CAP_SCOPES, CATEGORIES, REWARD_MODELS
 from offers.stats import offer_metrics
 
 bp = Blueprint("offers", __name__, url_prefix="/advertiser/offers")
@@ -23,6 +25,13 @@ STATUS_ACTIONS = {  # target -> button label, shown when the move is allowed
     st.DRAFT: _l("Withdraw to draft"),
     st.ARCHIVED: _l("Archive"),
 }
+
+
+@bp.app_context_processor
+def offer_labels() -> dict:
+    """Labels the offer templates share (also on the publisher's pages)."""
+    return {"status_labels": st.STATUS_LABELS, "categories": CATEGORIES,
+            "reward_models": REWARD_MODELS, "cap_periods": CAP_PERIODS, "cap_scopes": CAP_SCOPES}
 
 
 def _show_errors(form: OfferForm, fields: dict) -> dict:
@@ -188,3 +197,11 @@ def revoke(offer_id: int, publisher_id: int):
         db.session.commit()
         flash(_("Access revoked."), "info")
     return redirect(url_for("offers.detail", offer_id=offer_id) + "#access")
+
+
+NAV = (
+    NavItem("advertiser", "offers.index", _l("My offers"),
+            _l("Create offers, upload creatives, pause and resume them.")),
+    NavItem("admin", "moderation.queue", _l("Moderation"),
+            _l("Approve or reject offers waiting for moderation.")),
+)

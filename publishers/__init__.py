@@ -1,0 +1,2 @@
+"""The publisher side: the offer catalog, tracking links, promo codes, QR codes, creatives'
+embed code and click statistics."""

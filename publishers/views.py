@@ -1,0 +1,127 @@
+"""Publisher pages: the catalog, an offer's terms, "Get link" with its builder, QR codes,
+promo code and creatives, the list of links, and click statistics."""
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from cpa_network.accounts.sessions import role_required
+from cpa_network.database import utcnow
+from cpa_network.errors import ValidationFailed
+from cpa_network.extensions import db
+from cpa_network.navigation import NavItem
+from offers import access, catalog, creatives, links, stats
+from offers.models import CATEGORIES
+from offers.stats import offer_metrics
+from payouts.currency import CURRENCIES
+from publishers import services
+from publishers.forms import BuilderForm, GetLinkForm
+
+bp = Blueprint("publishers", __name__)
+
+PERIODS = {"today": 0, "7d": 7, "30d": 30}
+
+
+@bp.route("/catalog")
+@role_required("publisher")
+def catalog_page():
+    args = request.args
+    query = catalog.CatalogQuery(text=args.get("q", ""), category=args.get("category", ""),
+                                 country=args.get("country", ""),
+                                 payout_type=args.get("payout_type", ""),
+                                 currency=args.get("currency", ""),
+                                 sort=args.get("sort", "payout"))
+    page, metrics = catalog.search_catalog(current_user, query, page=args.get("page", 1, type=int))
+    return render_template("publishers/catalog.html", page=page, metrics=metrics, query=query,
+                           categories=CATEGORIES, currencies=CURRENCIES, sorts=catalog.SORTS)
+
+
+@bp.route("/catalog/<int:offer_id>")
+@role_required("publisher")
+def offer(offer_id: int):
+    found = access.visible_offer(current_user, offer_id)
+    metrics = offer_metrics([found.id], current_app.config["CATALOG_MIN_CLICKS"])[found.id]
+    return render_template("publishers/offer.html", offer=found, metrics=metrics,
+                           form=GetLinkForm())
+
+
+@bp.route("/catalog/<int:offer_id>/link", methods=["POST"])
+@role_required("publisher")
+def get_link(offer_id: int):
+    if GetLinkForm().validate_on_submit():
+        services.get_link(current_user, offer_id)
+        db.session.commit()
+    return redirect(url_for("publishers.link", offer_id=offer_id))
+
+
+@bp.route("/catalog/<int:offer_id>/link")
+@role_required("publisher")
+def link(offer_id: int):
+    form = BuilderForm(request.args)
+    try:
+        built = services.build_link(current_user, offer_id, request.args)
+    except ValidationFailed as error:
+        for name, messages in error.fields.items():
+            getattr(form, name).errors = list(messages)
+        built = services.build_link(current_user, offer_id, {**request.args, "deep_link": ""})
+    db.session.commit()  # the link may have been created just now
+    base = links.base_url()
+    ads = [(c, creatives.embed_code(c, built.url, base)) for c in
+           creatives.creatives_of(built.offer)]
+    qr_args = {k: v for k, v in [*built.subs.items(), ("deep_link", built.deep_link)] if v}
+    return render_template("publishers/link.html", built=built, form=form, ads=ads,
+                           qr_args=qr_args)
+
+
+@bp.route("/catalog/<int:offer_id>/qr.<any(png, svg):kind>")
+@role_required("publisher")
+def qr(offer_id: int, kind: str):
+    built = services.build_link(current_user, offer_id, request.args)
+    db.session.commit()
+    mimetype = "image/png" if kind == "png" else "image/svg+xml"
+    response = Response(services.qr_code(built.url, kind), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="offer-{offer_id}.{kind}"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@bp.route("/links")
+@role_required("publisher")
+def my_links():
+    mine = links.links_of(current_user)
+    since = utcnow() - timedelta(days=30)
+    traffic = {row.key: row for row in stats.publisher_traffic(current_user.id, since, "link")}
+    return render_template("publishers/links.html", links=mine, traffic=traffic,
+                           base=links.base_url())
+
+
+@bp.route("/stats")
+@role_required("publisher")
+def stats_page():
+    period = request.args.get("period", "7d")
+    group = request.args.get("group_by", "offer")
+    if period not in PERIODS:
+        period = "7d"
+    if group not in stats.GROUPS:
+        group = "offer"
+    now = utcnow()
+    since = (now.replace(hour=0, minute=0, second=0, microsecond=0) if period == "today"
+             else now - timedelta(days=PERIODS[period]))
+    rows = stats.publisher_traffic(current_user.id, since, group)
+    totals = [sum(getattr(r, name) for r in rows) for name in
+              ("clicks", "unique_clicks", "flagged_clicks")]
+    return render_template("publishers/stats.html", rows=rows, totals=totals, period=period,
+                           group=group, periods=PERIODS, groups=stats.GROUPS)
+
+
+NAV = (
+    NavItem("publisher", "publishers.catalog_page", _l("Offers"),
+            _l("Browse offers, compare EPC and conversion rates, get your links.")),
+    NavItem("publisher", "publishers.my_links", _l("My links"),
+            _l("Your tracking links, promo codes and QR codes.")),
+    NavItem("publisher", "publishers.stats_page", _l("Clicks"),
+            _l("Clicks, unique visitors and flagged traffic by offer, link and sub-id.")),
+)
