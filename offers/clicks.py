@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 BOT_UA_RE = re.compile(
     r"bot|crawl|spider|slurp|curl|wget|python|java/|go-http|httpclient|okhttp|libwww|"
     r"headless|phantomjs|scrapy|facebookexternalhit|preview|monitor|scan", re.IGNORECASE)
-_redis_down_until = [0.0]
+DOWN_KEY = "cpa_click_redis_down_until"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +96,17 @@ def record(route: routing.Route, decision: Decision, visit: Visit, subs: dict[st
               "p", route.publisher_id, "s1", subs["sub1"], "s2", subs["sub2"],
               "s3", subs["sub3"], "s4", subs["sub4"], "s5", subs["sub5"], "ih", ip_hash,
               "ip", ip_prefix(visit.ip), "ua", ua, "rf", visit.referer[:500], "cc", country)
-    if time.monotonic() >= _redis_down_until[0]:
+    app = current_app._get_current_object()
+    if time.monotonic() >= app.extensions.get(DOWN_KEY, 0.0):
         try:
-            generation, armed = stream.record_click_script(current_app._get_current_object())(
+            generation, armed = stream.record_click_script(app)(
                 keys=[STREAM, f"cpa:u:{route.link_id}:{ip_hash}:{crc32(ua.encode()):x}",
                       f"cpa:f:{ip_hash}", stream.GENERATION_KEY, stream.ARMED_KEY],
                 args=[0 if repeat else window, config["CLICK_FLOOD_WINDOW_S"],
                       config["CLICK_FLOOD_LIMIT"], ms,
                       int(config["CLICK_FLUSH_INTERVAL_S"] * 1000), flags, *fields])
         except RedisError:
-            _redis_down_until[0] = time.monotonic() + config["CLICK_REDIS_RETRY_S"]
+            app.extensions[DOWN_KEY] = time.monotonic() + config["CLICK_REDIS_RETRY_S"]
             log.warning("Redis is unavailable: clicks go straight to the database")
         else:
             routing.note_generation(generation)
