@@ -13,6 +13,7 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -35,33 +36,40 @@ from offers.services import CapData, GoalData, OfferData
 from payouts.currency import CURRENCIES, to_major, to_minor
 
 GOAL_ROWS = 4
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
 CAP_ROWS = 3
 
 
 class GoalForm(Form):
     code = StringField(_l("Code"), validators=[Optional(), Length(max=40)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    payout_type = SelectField(_l("Pays"), choices=list(PAYOUT_TYPES.items()))
+    payout_type = SelectField(_l("Pays"), choices=_choices(PAYOUT_TYPES), validate_choice=False)
     payout = StringField(_l("Payout"), validators=[Optional(), Length(max=20)],
                          description=_l("An amount, or a percent of the sale."))
 
 
 class CapForm(Form):
-    scope = SelectField(_l("For"), choices=list(CAP_SCOPES.items()))
-    period = SelectField(_l("Period"), choices=list(CAP_PERIODS.items()))
-    metric = SelectField(_l("Limit on"), choices=list(CAP_METRICS.items()))
+    # Choices are checked by the service (a row left empty has none); see _validate_caps.
+    scope = SelectField(_l("For"), choices=_choices(CAP_SCOPES), validate_choice=False)
+    period = SelectField(_l("Period"), choices=_choices(CAP_PERIODS),
+                         validate_choice=False)
+    metric = SelectField(_l("Limit on"), choices=_choices(CAP_METRICS),
+                         validate_choice=False)
     limit = StringField(_l("Limit"), validators=[Optional(), Length(max=20)])
 
 
 class OfferForm(FlaskForm):
     name = StringField(_l("Offer name"), validators=[DataRequired(), Length(max=120)])
-    category = SelectField(_l("Category"), choices=list(CATEGORIES.items()))
+    category = SelectField(_l("Category"), choices=_choices(CATEGORIES))
     description_md = TextAreaField(_l("Description"), validators=[Length(max=20000)],
                                    description=_l("Markdown: **bold**, lists, links."))
     landing_url = StringField(
         _l("Landing page"), validators=[DataRequired(), Length(max=1000)],
         description=_l("Macros: {click_id}, {sub1}…{sub5}, {publisher_id}, {offer_id}."))
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES])
+    currency = SelectField(_l("Currency"), choices=[SelectChoice(c) for c in CURRENCIES])
     reference_amount = StringField(
         _l("Typical sale amount"), validators=[Optional(), Length(max=20)],
         description=_l("Needed for percent goals: it prices them for escrow and sorting."))
@@ -69,7 +77,7 @@ class OfferForm(FlaskForm):
                              validators=[NumberRange(min=0, max=365)])
     attribution_window_days = IntegerField(_l("Attribution window, days"), default=30,
                                            validators=[NumberRange(min=1, max=365)])
-    reward_model = SelectField(_l("Reward model"), choices=list(REWARD_MODELS.items()))
+    reward_model = SelectField(_l("Reward model"), choices=_choices(REWARD_MODELS))
     customer_bonus = StringField(_l("Customer bonus"), validators=[Optional(), Length(max=300)],
                                  description=_l("Two-sided: what the new customer gets."))
     promo_discount = StringField(_l("Promo code discount, %"),
@@ -82,7 +90,7 @@ class OfferForm(FlaskForm):
                                description=_l("Visitors from other countries go here."))
     traffic_sources = TextAreaField(_l("Allowed traffic sources and notes"),
                                     validators=[Length(max=5000)])
-    visibility = SelectField(_l("Visibility"), choices=list(VISIBILITIES.items()))
+    visibility = SelectField(_l("Visibility"), choices=_choices(VISIBILITIES))
     goals = FieldList(FormField(GoalForm), min_entries=GOAL_ROWS, max_entries=10)
     caps = FieldList(FormField(CapForm), min_entries=CAP_ROWS, max_entries=6)
     submit = SubmitField(_l("Send to moderation"))

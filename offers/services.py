@@ -37,8 +37,10 @@ from payouts.currency import CURRENCIES, max_minor
 GOAL_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MACROS = ("click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "publisher_id", "offer_id")
 MACRO_RE = re.compile(r"\{([^{}]*)\}")
+# Babel's territories, less the groupings that are not countries (EU, UN, "unknown", ...).
 COUNTRY_CODES = frozenset(code for code in Locale("en").territories
-                          if len(code) == 2 and code.isalpha())
+                          if len(code) == 2 and code.isalpha()
+                          and code not in {"EU", "EZ", "UN", "QO", "ZZ"})
 MAX_GOALS = 10
 
 
@@ -164,13 +166,13 @@ def _validate_goals(data: OfferData, refuse) -> None:
             refuse("goals", _l("A goal pays a fixed amount or a percent of the sale."))
         elif goal.payout <= 0:
             refuse("goals", _l("Goal %(code)s: the payout must be above zero.", code=goal.code))
-        elif goal.payout_type == "fixed" and goal.payout > ceiling:
+        elif goal.payout_type == "fixed" and ceiling and goal.payout > ceiling:
             refuse("goals", _l("Goal %(code)s: the payout is too large.", code=goal.code))
         elif goal.payout_type == "percent" and goal.payout > BASIS_POINTS:
             refuse("goals", _l("Goal %(code)s: at most 100 %% of the sale.", code=goal.code))
     if any(g.payout_type == "percent" for g in data.goals) and data.reference_amount <= 0:
         refuse("reference_amount", _l("Percent goals need a typical sale amount."))
-    if data.reference_amount < 0 or data.reference_amount > ceiling:
+    if data.reference_amount < 0 or (ceiling and data.reference_amount > ceiling):
         refuse("reference_amount", _l("This amount is not valid."))
 
 
