@@ -18,8 +18,8 @@ from tests.offers.helpers import US_IP, click, make_link, make_offer, stored_cli
 def test_redirects_with_macros_filled_and_sub_ids_url_encoded(client, app_context):
     offer = make_offer()
     link = make_link(offer)
-    response = click(client, link, "?sub1=spring%20sale%26more&sub2=%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82"
-                                   "&sub3=%7Bclick_id%7D")
+    response = click(client, link, "?sub1=spring%20sale%26more"
+                                   "&sub2=%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82&sub3=%7Bclick_id%7D")
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert (location.scheme, location.netloc, location.path) == ("https", "shop.example.com",

@@ -62,7 +62,7 @@ def test_a_flush_that_crashed_before_acknowledging_counts_nothing_twice(
     for i in range(10):
         click(client, link, ip=f"81.2.69.{i}")
     # A run reads and commits, then dies before XACK: the entries stay pending.
-    ids, records = stream.read_batch(100)
+    _ids, records = stream.read_batch(100)
     assert store_clicks(records) == 10
     db.session.commit()
     assert stream.backlog() == 10

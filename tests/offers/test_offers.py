@@ -36,8 +36,8 @@ def test_unknown_macro_in_the_landing_url_is_refused(app_context):
 
 
 def test_markdown_description_is_rendered_and_sanitized(app_context):
-    offer = make_offer(live=False, description_md="**Big** bonus <script>alert(1)</script> "
-                                                  "[x](javascript:alert(1)) <img src=x onerror=a()>")
+    offer = make_offer(live=False, description_md=(
+        "**Big** bonus <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=a()>"))
     html = offer.description_html
     assert "<strong>Big</strong>" in html
     assert "<script" not in html and "javascript:" not in html and "onerror" not in html
