@@ -78,6 +78,10 @@ def register_blueprints(app: Flask) -> None:
                       payouts_bp, ledger_admin_bp, webhooks_bp, tracking_bp, offers_bp,
                       moderation_bp, offers_api_bp, publishers_bp, publishers_api_bp):
         app.register_blueprint(blueprint)
+    # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
+    from offers.fastpath import ClickFastPath
+
+    app.wsgi_app = ClickFastPath(app, app.wsgi_app)
 
 
 def register_error_handlers(app: Flask) -> None:

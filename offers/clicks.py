@@ -20,6 +20,7 @@ from sqlalchemy import exists, func, select
 
 from cpa_network.extensions import db
 from offers import routing, stream
+from offers.geo import country_of
 from offers.tracking import STREAM, click_ms, hash_ip, ip_prefix, is_click_id, new_click_id
 from offers.tracking_models import SUB_IDS, SUB_MAX_LENGTH, Click
 
@@ -29,6 +30,7 @@ BOT_UA_RE = re.compile(
     r"bot|crawl|spider|slurp|curl|wget|python|java/|go-http|httpclient|okhttp|libwww|"
     r"headless|phantomjs|scrapy|facebookexternalhit|preview|monitor|scan", re.IGNORECASE)
 DOWN_KEY = "cpa_click_redis_down_until"
+DEEP_LINK_PARAM = "dl"  # /c/<token>?dl=/path: a page on the landing URL's own host
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,37 @@ class Visit:
 class Decision:
     click_id: str
     location: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the visitor gets: a redirect (and maybe a cookie), or the 'unavailable' page."""
+
+    location: str | None  # None: show the friendly page for `reason`
+    reason: str = ""  # "gone" or "country"
+    cookie: tuple[str, str, int] | None = None  # name, click id, max-age in seconds
+
+
+def process_click(token: str, args, visit_for) -> Outcome:
+    """The whole click: route, decision, record. `visit_for(route)` reads the request."""
+    route = routing.lookup(token)
+    if route is None or not route.live:
+        if route is not None and route.fallback_url:
+            return Outcome(route.fallback_url)
+        return Outcome(None, "gone")
+    ms = time.time_ns() // 1_000_000
+    visit = visit_for(route)
+    subs = subs_from(args)
+    country = country_of(visit.ip)
+    decision, flags = decide(route, subs, args.get(DEEP_LINK_PARAM), country, ms)
+    if not decision.location:
+        return Outcome(None, "country")
+    try:
+        record(route, decision, visit, subs, country, flags, ms)
+    except Exception:  # the visitor still gets where they were going
+        log.exception("click %s not recorded", decision.click_id)
+    cookie = None if flags else (route.cookie_name, decision.click_id, route.cookie_max_age)
+    return Outcome(decision.location, cookie=cookie)
 
 
 def check_deep_link(route: routing.Route, deep_link: str) -> str | None:
@@ -84,19 +117,18 @@ def decide(route: routing.Route, subs: dict[str, str], deep_link: str | None,
 def record(route: routing.Route, decision: Decision, visit: Visit, subs: dict[str, str],
            country: str, flags: str, ms: int) -> None:
     """Append the click to the stream (one Redis call), or store it directly if Redis is down."""
-    config = current_app.config
+    app = current_app._get_current_object()
+    config = app.config
     ua = visit.user_agent[:300]
     if not ua or BOT_UA_RE.search(ua):
         flags = f"{flags},bot" if flags else "bot"
-    ip_hash = hash_ip(visit.ip)
+    ip_hash = hash_ip(visit.ip, app)
     window = config["CLICK_UNIQUE_WINDOW_S"]
     repeat = (visit.cookie_click_id is not None and is_click_id(visit.cookie_click_id)
               and 0 <= ms - click_ms(visit.cookie_click_id) < window * 1000)
-    fields = ("id", decision.click_id, "t", ms, "l", route.link_id, "o", route.offer_id,
-              "p", route.publisher_id, "s1", subs["sub1"], "s2", subs["sub2"],
-              "s3", subs["sub3"], "s4", subs["sub4"], "s5", subs["sub5"], "ih", ip_hash,
-              "ip", ip_prefix(visit.ip), "ua", ua, "rf", visit.referer[:500], "cc", country)
-    app = current_app._get_current_object()
+    record = [decision.click_id, ms, route.link_id, route.offer_id, route.publisher_id,
+              subs["sub1"], subs["sub2"], subs["sub3"], subs["sub4"], subs["sub5"], ip_hash,
+              ip_prefix(visit.ip), ua, visit.referer[:500], country]
     if time.monotonic() >= app.extensions.get(DOWN_KEY, 0.0):
         try:
             generation, armed = stream.record_click_script(app)(
@@ -104,7 +136,8 @@ def record(route: routing.Route, decision: Decision, visit: Visit, subs: dict[st
                       f"cpa:f:{ip_hash}", stream.GENERATION_KEY, stream.ARMED_KEY],
                 args=[0 if repeat else window, config["CLICK_FLOOD_WINDOW_S"],
                       config["CLICK_FLOOD_LIMIT"], ms,
-                      int(config["CLICK_FLUSH_INTERVAL_S"] * 1000), flags, *fields])
+                      int(config["CLICK_FLUSH_INTERVAL_S"] * 1000), flags, decision.click_id,
+                      stream.encode_record(record)])
         except RedisError:
             app.extensions[DOWN_KEY] = time.monotonic() + config["CLICK_REDIS_RETRY_S"]
             log.warning("Redis is unavailable: clicks go straight to the database")
@@ -113,26 +146,25 @@ def record(route: routing.Route, decision: Decision, visit: Visit, subs: dict[st
             if armed:
                 stream.schedule_flush(config["CLICK_FLUSH_INTERVAL_S"])
             return
-    record_in_database(dict(zip(fields[::2], fields[1::2], strict=True)), repeat, flags)
+    record_in_database(record, repeat, flags)
 
 
-def record_in_database(fields: dict, repeat: bool, flags: str) -> None:
+def record_in_database(record: list, repeat: bool, flags: str) -> None:
     """Redis is down: decide unique and flood from the database and store the click now."""
     from offers.clickstore import store_clicks
 
     config = current_app.config
-    at = stream.utc_from_ms(fields["t"])
-    unique = not repeat and not db.session.scalar(select(exists().where(
-        Click.link_id == fields["l"], Click.ip_hash == fields["ih"],
-        Click.user_agent == fields["ua"],
+    row = stream.decode_record(record, unique=False, flags=flags)
+    at = row["clicked_at"]
+    row["is_unique"] = not repeat and not db.session.scalar(select(exists().where(
+        Click.link_id == row["link_id"], Click.ip_hash == row["ip_hash"],
+        Click.user_agent == row["user_agent"],
         Click.clicked_at > at - timedelta(seconds=config["CLICK_UNIQUE_WINDOW_S"]))))
     recent = db.session.scalar(select(func.count()).select_from(Click).where(
-        Click.ip_hash == fields["ih"],
+        Click.ip_hash == row["ip_hash"],
         Click.clicked_at > at - timedelta(seconds=config["CLICK_FLOOD_WINDOW_S"])))
     if recent + 1 > config["CLICK_FLOOD_LIMIT"]:
-        flags = f"{flags},flood" if flags else "flood"
-    row = stream.decode_entry({k.encode(): str(v).encode() for k, v in
-                               dict(fields, u="1" if unique else "0", fl=flags).items()})
+        row["flags"] = f"{flags},flood" if flags else "flood"
     try:
         store_clicks([row])
         db.session.commit()

@@ -12,12 +12,11 @@ from cpa_network.accounts.models import User
 from cpa_network.errors import NotFound, ValidationFailed
 from cpa_network.extensions import db
 from offers import access, routing
-from offers.clicks import check_deep_link
+from offers.clicks import DEEP_LINK_PARAM, check_deep_link
 from offers.models import Offer
 from offers.tracking_models import SUB_IDS, SUB_MAX_LENGTH, TrackingLink
 
 PROMO_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
-DEEP_LINK_PARAM = "dl"
 
 
 class DeepLinkRefused(ValidationFailed):

@@ -6,6 +6,7 @@ next flush at most once per interval, and returns the link-cache generation so e
 notices an offer or link change without another round trip.
 """
 
+import json
 import logging
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
 
+from offers import hotredis
 from offers.tracking import STREAM, utc_from_ms
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,11 @@ local flags = ARGV[6]
 if hits > tonumber(ARGV[3]) then
   if flags == '' then flags = 'flood' else flags = flags .. ',flood' end
 end
-local fields = {'u', unique, 'fl', flags}
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-local added = redis.pcall('XADD', KEYS[1], ARGV[4] .. '-*', unpack(fields))
-if type(added) == 'table' and added.err then redis.call('XADD', KEYS[1], '*', unpack(fields)) end
+local added = redis.pcall('XADD', KEYS[1], ARGV[4] .. '-*', 'id', ARGV[7], 'd', ARGV[8],
+                         'u', unique, 'fl', flags)
+if type(added) == 'table' and added.err then
+  redis.call('XADD', KEYS[1], '*', 'id', ARGV[7], 'd', ARGV[8], 'u', unique, 'fl', flags)
+end
 local armed = 0
 if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[5]) then armed = 1 end
 return {redis.call('GET', KEYS[4]) or '0', armed}
@@ -57,24 +60,42 @@ def redis_for_clicks(app=None) -> Redis:
 
 
 def record_click_script(app):
-    redis_for_clicks(app)
-    return app.extensions["cpa_click_script"]
+    """The click script as a callable(keys, args): on the lean client for plain redis:// URLs."""
+    script = app.extensions.get("cpa_click_hot_script")
+    if script is None:
+        url = app.config.get("CLICK_REDIS_URL") or app.config["REDIS_URL"]
+        if hotredis.supports(url):
+            script = hotredis.HotScript(hotredis.HotRedis(url), RECORD_CLICK)
+        else:
+            redis_for_clicks(app)
+            script = app.extensions["cpa_click_script"]
+        app.extensions["cpa_click_hot_script"] = script
+    return script
+
+
+def encode_record(record: list) -> str:
+    """A click as one JSON array (one Redis argument): id, ms, link, offer, publisher, sub1..5,
+    ip hash, ip prefix, user agent, referer, country."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_record(record: list, *, unique: bool, flags: str) -> dict:
+    """A record (see encode_record) as a `clicks` row."""
+    (click_id, ms, link_id, offer_id, publisher_id, sub1, sub2, sub3, sub4, sub5, ip_hash,
+     prefix, user_agent, referer, country) = record
+    return {"id": click_id, "clicked_at": utc_from_ms(int(ms)), "link_id": int(link_id),
+            "offer_id": int(offer_id), "publisher_id": int(publisher_id), "sub1": sub1,
+            "sub2": sub2, "sub3": sub3, "sub4": sub4, "sub5": sub5, "ip_hash": ip_hash,
+            "ip_prefix": prefix, "user_agent": user_agent, "referer": referer,
+            "country": country, "is_unique": unique, "flags": flags}
 
 
 def decode_entry(fields: dict) -> dict | None:
     """A stream entry as a `clicks` row (None if it is malformed)."""
     try:
-        get = {k.decode(): v.decode() for k, v in fields.items()}.__getitem__
-        ms = int(get("t"))
-        return {
-            "id": get("id"), "clicked_at": utc_from_ms(ms), "link_id": int(get("l")),
-            "offer_id": int(get("o")), "publisher_id": int(get("p")),
-            "sub1": get("s1"), "sub2": get("s2"), "sub3": get("s3"), "sub4": get("s4"),
-            "sub5": get("s5"), "ip_hash": get("ih"), "ip_prefix": get("ip"),
-            "user_agent": get("ua"), "referer": get("rf"), "country": get("cc"),
-            "is_unique": get("u") == "1", "flags": get("fl"),
-        }
-    except (KeyError, ValueError, UnicodeDecodeError):
+        return decode_record(json.loads(fields[b"d"]), unique=fields[b"u"] == b"1",
+                             flags=fields[b"fl"].decode())
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError):
         return None
 
 

@@ -24,12 +24,23 @@ STREAM = "cpa:clicks"
 FIND_WINDOW_MS = 10_000
 
 
+_last = [0, 0]  # the previous id's millisecond and random part, in this process
+
+
 def new_click_id(ms: int | None = None, random_bits: int | None = None) -> str:
-    """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32 (26 chars)."""
+    """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32 (26 chars).
+
+    Within one millisecond a process increments the random part (ULID's monotonic mode), so
+    its ids sort in the order they were made.
+    """
     if ms is None:
         ms = time.time_ns() // 1_000_000
     if random_bits is None:
-        random_bits = int.from_bytes(os.urandom(10), "big")
+        if ms == _last[0] and _last[1] < (1 << 80) - 1:
+            random_bits = _last[1] + 1
+        else:
+            random_bits = int.from_bytes(os.urandom(10), "big")
+        _last[0], _last[1] = ms, random_bits
     value = (ms << 80) | random_bits
     out = []
     for _ in range(26):
