@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
-from zlib import crc32
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -21,7 +20,7 @@ from sqlalchemy import exists, func, select
 from cpa_network.extensions import db
 from offers import routing, stream
 from offers.geo import country_of
-from offers.tracking import STREAM, click_ms, hash_ip, ip_prefix, is_click_id, new_click_id
+from offers.tracking import click_ms, hash_ip, ip_prefix, is_click_id, new_click_id
 from offers.tracking_models import SUB_IDS, SUB_MAX_LENGTH, Click
 
 log = logging.getLogger(__name__)
@@ -30,6 +29,7 @@ BOT_UA_RE = re.compile(
     r"bot|crawl|spider|slurp|curl|wget|python|java/|go-http|httpclient|okhttp|libwww|"
     r"headless|phantomjs|scrapy|facebookexternalhit|preview|monitor|scan", re.IGNORECASE)
 DOWN_KEY = "cpa_click_redis_down_until"
+STATE_KEY = "cpa_click_state_due"
 DEEP_LINK_PARAM = "dl"  # /c/<token>?dl=/path: a page on the landing URL's own host
 
 
@@ -116,47 +116,47 @@ def decide(route: routing.Route, subs: dict[str, str], deep_link: str | None,
 
 def record(route: routing.Route, decision: Decision, visit: Visit, subs: dict[str, str],
            country: str, flags: str, ms: int) -> None:
-    """Append the click to the stream (one Redis call), or store it directly if Redis is down."""
+    """Append the click to the stream (one round trip), or store it directly if Redis is down."""
     app = current_app._get_current_object()
     config = app.config
     ua = visit.user_agent[:300]
     if not ua or BOT_UA_RE.search(ua):
         flags = f"{flags},bot" if flags else "bot"
-    ip_hash = hash_ip(visit.ip, app)
-    window = config["CLICK_UNIQUE_WINDOW_S"]
-    repeat = (visit.cookie_click_id is not None and is_click_id(visit.cookie_click_id)
-              and 0 <= ms - click_ms(visit.cookie_click_id) < window * 1000)
+    cookie = visit.cookie_click_id
+    repeat = (cookie is not None and is_click_id(cookie)
+              and 0 <= ms - click_ms(cookie) < config["CLICK_UNIQUE_WINDOW_S"] * 1000)
     record = [decision.click_id, ms, route.link_id, route.offer_id, route.publisher_id,
-              subs["sub1"], subs["sub2"], subs["sub3"], subs["sub4"], subs["sub5"], ip_hash,
-              ip_prefix(visit.ip), ua, visit.referer[:500], country]
-    if time.monotonic() >= app.extensions.get(DOWN_KEY, 0.0):
+              subs["sub1"], subs["sub2"], subs["sub3"], subs["sub4"], subs["sub5"],
+              hash_ip(visit.ip, app), ip_prefix(visit.ip), ua, visit.referer[:500], country,
+              flags, 1 if repeat else 0]
+    now = time.monotonic()
+    if now >= app.extensions.get(DOWN_KEY, 0.0):
+        with_state = now >= app.extensions.get(STATE_KEY, 0.0)
         try:
-            generation, armed = stream.record_click_script(app)(
-                keys=[STREAM, f"cpa:u:{route.link_id}:{ip_hash}:{crc32(ua.encode()):x}",
-                      f"cpa:f:{ip_hash}", stream.GENERATION_KEY, stream.ARMED_KEY],
-                args=[0 if repeat else window, config["CLICK_FLOOD_WINDOW_S"],
-                      config["CLICK_FLOOD_LIMIT"], ms,
-                      int(config["CLICK_FLUSH_INTERVAL_S"] * 1000), flags, decision.click_id,
-                      stream.encode_record(record)])
+            state = stream.append_click(app, decision.click_id, ms, stream.encode_record(record),
+                                        with_state)
         except RedisError:
-            app.extensions[DOWN_KEY] = time.monotonic() + config["CLICK_REDIS_RETRY_S"]
+            app.extensions[DOWN_KEY] = now + config["CLICK_REDIS_RETRY_S"]
             log.warning("Redis is unavailable: clicks go straight to the database")
         else:
-            routing.note_generation(generation)
-            if armed:
-                stream.schedule_flush(config["CLICK_FLUSH_INTERVAL_S"])
+            if state is not None:
+                app.extensions[STATE_KEY] = now + stream.STATE_EVERY_S
+                generation, armed = state
+                routing.note_generation(generation)
+                if armed:
+                    stream.schedule_flush(config["CLICK_FLUSH_INTERVAL_S"])
             return
-    record_in_database(record, repeat, flags)
+    record_in_database(record)
 
 
-def record_in_database(record: list, repeat: bool, flags: str) -> None:
+def record_in_database(record: list) -> None:
     """Redis is down: decide unique and flood from the database and store the click now."""
     from offers.clickstore import store_clicks
 
     config = current_app.config
-    row = stream.decode_record(record, unique=False, flags=flags)
+    row = stream.decode_record(record)
     at = row["clicked_at"]
-    row["is_unique"] = not repeat and not db.session.scalar(select(exists().where(
+    row["is_unique"] = not row.pop("repeat") and not db.session.scalar(select(exists().where(
         Click.link_id == row["link_id"], Click.ip_hash == row["ip_hash"],
         Click.user_agent == row["user_agent"],
         Click.clicked_at > at - timedelta(seconds=config["CLICK_UNIQUE_WINDOW_S"]))))
@@ -164,7 +164,7 @@ def record_in_database(record: list, repeat: bool, flags: str) -> None:
         Click.ip_hash == row["ip_hash"],
         Click.clicked_at > at - timedelta(seconds=config["CLICK_FLOOD_WINDOW_S"])))
     if recent + 1 > config["CLICK_FLOOD_LIMIT"]:
-        row["flags"] = f"{flags},flood" if flags else "flood"
+        row["flags"] = f"{row['flags']},flood" if row["flags"] else "flood"
     try:
         store_clicks([row])
         db.session.commit()

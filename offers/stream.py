@@ -1,9 +1,9 @@
-"""The Redis side of the click path: one Lua call per click, and the flush's stream reading.
+"""The Redis side of the click path: one XADD per click, and the flush's stream reading.
 
-One round trip per click: the script decides unique-or-repeat (SET NX with the uniqueness
-window), counts clicks per IP (the flood window), appends the click to the stream, arms the
-next flush at most once per interval, and returns the link-cache generation so every process
-notices an offer or link change without another round trip.
+A click is one stream entry, appended with one command in one round trip. Work that needs
+state (is the visitor unique? too many clicks from one address?) is decided by the flush, in
+bulk (offers.visits). About once a second per process the same round trip also arms the next
+flush and reads the link-cache generation, so every process notices offer and link changes.
 """
 
 import json
@@ -25,25 +25,7 @@ GROUP = "flush"
 CONSUMER = "flusher"  # one name for every run: stale entries are reclaimed by idle time
 GENERATION_KEY = "cpa:links:generation"
 ARMED_KEY = "cpa:clicks:flush-armed"
-
-RECORD_CLICK = """
-local unique = '0'
-if ARGV[1] ~= '0' and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then unique = '1' end
-local hits = redis.call('INCR', KEYS[3])
-if hits == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end
-local flags = ARGV[6]
-if hits > tonumber(ARGV[3]) then
-  if flags == '' then flags = 'flood' else flags = flags .. ',flood' end
-end
-local added = redis.pcall('XADD', KEYS[1], ARGV[4] .. '-*', 'id', ARGV[7], 'd', ARGV[8],
-                         'u', unique, 'fl', flags)
-if type(added) == 'table' and added.err then
-  redis.call('XADD', KEYS[1], '*', 'id', ARGV[7], 'd', ARGV[8], 'u', unique, 'fl', flags)
-end
-local armed = 0
-if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[5]) then armed = 1 end
-return {redis.call('GET', KEYS[4]) or '0', armed}
-"""
+STATE_EVERY_S = 1.0  # how often a process arms the flush and reads the generation
 
 
 def redis_for_clicks(app=None) -> Redis:
@@ -55,46 +37,64 @@ def redis_for_clicks(app=None) -> Redis:
         client = Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=1.0,
                                 retry=Retry(NoBackoff(), 0), health_check_interval=30)
         app.extensions["cpa_click_redis"] = client
-        app.extensions["cpa_click_script"] = client.register_script(RECORD_CLICK)
     return client
 
 
-def record_click_script(app):
-    """The click script as a callable(keys, args): on the lean client for plain redis:// URLs."""
-    script = app.extensions.get("cpa_click_hot_script")
-    if script is None:
+def _send(app, commands: list[tuple]) -> list:
+    """Send commands in one round trip; error replies come back as ResponseError values."""
+    client = app.extensions.get("cpa_click_hot")
+    if client is None:
         url = app.config.get("CLICK_REDIS_URL") or app.config["REDIS_URL"]
-        if hotredis.supports(url):
-            script = hotredis.HotScript(hotredis.HotRedis(url), RECORD_CLICK)
-        else:
-            redis_for_clicks(app)
-            script = app.extensions["cpa_click_script"]
-        app.extensions["cpa_click_hot_script"] = script
-    return script
+        client = hotredis.HotRedis(url) if hotredis.supports(url) else redis_for_clicks(app)
+        app.extensions["cpa_click_hot"] = client
+    if isinstance(client, hotredis.HotRedis):
+        return client.call_many(commands)
+    pipe = client.pipeline(transaction=False)
+    for command in commands:
+        pipe.execute_command(*command)
+    return pipe.execute(raise_on_error=False)
+
+
+def append_click(app, click_id: str, ms: int, data: str, with_state: bool) -> tuple | None:
+    """XADD the click (its id carries the click's millisecond, so `find_click` knows where to
+    look); with `with_state`, also arm the flush and read the generation: (generation, armed)."""
+    commands = [(b"XADD", STREAM, f"{ms}-*", b"id", click_id, b"d", data)]
+    if with_state:
+        interval_ms = int(app.config["CLICK_FLUSH_INTERVAL_S"] * 1000)
+        commands += [(b"SET", ARMED_KEY, b"1", b"NX", b"PX", interval_ms),
+                     (b"GET", GENERATION_KEY)]
+    replies = _send(app, commands)
+    if isinstance(replies[0], ResponseError):  # an entry with a later time is already there
+        added = _send(app, [(b"XADD", STREAM, b"*", b"id", click_id, b"d", data)])[0]
+        if isinstance(added, Exception):
+            raise added
+    if not with_state:
+        return None
+    return replies[2] or b"0", replies[1] is not None
 
 
 def encode_record(record: list) -> str:
-    """A click as one JSON array (one Redis argument): id, ms, link, offer, publisher, sub1..5,
-    ip hash, ip prefix, user agent, referer, country."""
+    """A click as one JSON array: id, ms, link, offer, publisher, sub1..5, ip hash, ip prefix,
+    user agent, referer, country, flags known at the click (bot, geo), and 1 if the visitor's
+    attribution cookie already made it a repeat."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def decode_record(record: list, *, unique: bool, flags: str) -> dict:
-    """A record (see encode_record) as a `clicks` row."""
+def decode_record(record: list) -> dict:
+    """A record (see encode_record) as a `clicks` row; `is_unique` still to be decided."""
     (click_id, ms, link_id, offer_id, publisher_id, sub1, sub2, sub3, sub4, sub5, ip_hash,
-     prefix, user_agent, referer, country) = record
+     prefix, user_agent, referer, country, flags, repeat) = record
     return {"id": click_id, "clicked_at": utc_from_ms(int(ms)), "link_id": int(link_id),
             "offer_id": int(offer_id), "publisher_id": int(publisher_id), "sub1": sub1,
             "sub2": sub2, "sub3": sub3, "sub4": sub4, "sub5": sub5, "ip_hash": ip_hash,
             "ip_prefix": prefix, "user_agent": user_agent, "referer": referer,
-            "country": country, "is_unique": unique, "flags": flags}
+            "country": country, "is_unique": not repeat, "flags": flags, "repeat": bool(repeat)}
 
 
 def decode_entry(fields: dict) -> dict | None:
     """A stream entry as a `clicks` row (None if it is malformed)."""
     try:
-        return decode_record(json.loads(fields[b"d"]), unique=fields[b"u"] == b"1",
-                             flags=fields[b"fl"].decode())
+        return decode_record(json.loads(fields[b"d"]))
     except (KeyError, ValueError, TypeError, UnicodeDecodeError):
         return None
 

@@ -12,7 +12,7 @@ from flask import current_app
 
 from cpa_network.extensions import db
 from cpa_network.jobs import task
-from offers import stream
+from offers import stream, visits
 from offers.clickstore import store_clicks
 
 
@@ -35,6 +35,7 @@ def drain_stream(max_seconds: float | None = None) -> tuple[int, int]:
             continue
         if not ids:
             return read, stored
+        visits.decide(records)
         stored += store_clicks(records)
         db.session.commit()
         stream.ack(ids)

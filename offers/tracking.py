@@ -109,7 +109,10 @@ class ClickInfo:
     country: str
     is_unique: bool
     flags: str
-    stored: bool  # True: in the database; False: still in the Redis stream
+    # False while the click waits in the Redis stream: then `flags` holds only what the click
+    # itself showed (bot, geo) and `is_unique` only the cookie's answer; the flush decides the
+    # rest (offers.visits) and stores it.
+    stored: bool
 
     @property
     def is_flagged(self) -> bool:

@@ -80,8 +80,9 @@ def test_unique_then_repeat_by_address_and_by_cookie(client, app_context):
     assert [c.is_unique for c in stored_clicks()] == [True, False, False, True]
 
 
-def test_bot_and_flood_clicks_redirect_but_are_flagged(app, client, app_context, monkeypatch):
-    monkeypatch.setitem(app.config, "CLICK_FLOOD_LIMIT", 3)
+def test_bot_and_flood_clicks_redirect_but_are_flagged(client, app_context, test_side_app,
+                                                       monkeypatch):
+    monkeypatch.setitem(test_side_app.config, "CLICK_FLOOD_LIMIT", 3)  # the flush decides
     link = make_link(make_offer())
     assert click(client, link, agent="Googlebot/2.1 (+http://www.google.com/bot.html)",
                  ip="81.2.69.142").status_code == 302

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from cpa_network.app import create_app
 from cpa_network.extensions import db
 from cpa_network.jobs import get_queue
-from offers import stream
+from offers import stream, visits
 from offers.clickstore import store_clicks
 from offers.tasks import drain_stream, flush_clicks
 from offers.tracking import find_click
@@ -63,6 +63,7 @@ def test_a_flush_that_crashed_before_acknowledging_counts_nothing_twice(
         click(client, link, ip=f"81.2.69.{i}")
     # A run reads and commits, then dies before XACK: the entries stay pending.
     _ids, records = stream.read_batch(100)
+    visits.decide(records)
     assert store_clicks(records) == 10
     db.session.commit()
     assert stream.backlog() == 10
@@ -75,8 +76,9 @@ def test_a_flush_that_crashed_before_acknowledging_counts_nothing_twice(
     assert stream.backlog() == 0
 
 
-def test_rollups_equal_a_recount_of_the_raw_clicks(client, app_context, app, monkeypatch):
-    monkeypatch.setitem(app.config, "CLICK_FLOOD_LIMIT", 4)
+def test_rollups_equal_a_recount_of_the_raw_clicks(client, app_context, test_side_app,
+                                                   monkeypatch):
+    monkeypatch.setitem(test_side_app.config, "CLICK_FLOOD_LIMIT", 4)
     links = [make_link(make_offer()) for _ in range(2)]
     agents = ["Mozilla/5.0 Firefox/128.0", "curl/8.0", "Mozilla/5.0 Safari/605"]
     for i in range(40):
