@@ -186,11 +186,16 @@ def main() -> int:
         time.sleep(1)  # let the last in-flight requests finish and be logged
         bare_rps = statistics.mean(r["rps"] for r in results["bare"])
         click_rps = statistics.mean(r["rps"] for r in results["click"])
-        click_p99 = max(r["p99_us"] for r in results["click"]) / 1000
-        bare_p99 = max(r["p99_us"] for r in results["bare"]) / 1000
+        # p99: the median round's (co-tenant load on a 2-core machine spikes single rounds);
+        # the worst round is printed beside it.
+        click_p99 = statistics.median(r["p99_us"] for r in results["click"]) / 1000
+        bare_p99 = statistics.median(r["p99_us"] for r in results["bare"]) / 1000
+        worst = {n: max(r["p99_us"] for r in results[n]) / 1000 for n in results}
         ratio = click_rps / bare_rps
-        print(f"\nbare redirect: {bare_rps:,.0f} req/s, p99 <= {bare_p99:.2f} ms")
-        print(f"click path:    {click_rps:,.0f} req/s, p99 <= {click_p99:.2f} ms")
+        print(f"\nbare redirect: {bare_rps:,.0f} req/s, p99 {bare_p99:.2f} ms "
+              f"(worst round {worst['bare']:.2f})")
+        print(f"click path:    {click_rps:,.0f} req/s, p99 {click_p99:.2f} ms "
+              f"(worst round {worst['click']:.2f})")
         print(f"ratio: {ratio:.2f} (target >= {TARGET_RATIO}); p99 target <= {TARGET_P99_MS} ms")
 
         answered = count_302(app_log)
