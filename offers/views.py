@@ -142,6 +142,7 @@ def change_status(offer_id: int):
 def add_creative(offer_id: int):
     offer = services.owned_offer(current_user, offer_id)
     banner, text = BannerForm(), TextAdForm()
+    back = url_for("offers.detail", offer_id=offer_id) + "#creatives"
     try:
         if banner.upload.data and banner.validate_on_submit():
             creatives.add_banner(offer, banner.file.data.read(), banner.name.data or "")
@@ -150,13 +151,13 @@ def add_creative(offer_id: int):
                                   text.name.data or "")
         else:
             flash(_("Choose a file or write a headline."), "danger")
-            return redirect(url_for("offers.detail", offer_id=offer_id) + "#creatives")
+            return redirect(back)
     except DomainError as error:
         flash(error.message, "danger")
-        return redirect(url_for("offers.detail", offer_id=offer_id) + "#creatives")
+        return redirect(back)
     db.session.commit()
     flash(_("Creative added."), "success")
-    return redirect(url_for("offers.detail", offer_id=offer_id) + "#creatives")
+    return redirect(back)
 
 
 @bp.route("/<int:offer_id>/creatives/<int:creative_id>/delete", methods=["POST"])
