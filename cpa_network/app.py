@@ -64,7 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.notifications.views import bp as notifications_bp
     from cpa_network.pages import bp as pages_bp
     from payouts import api as payouts_api  # noqa: F401 - adds its routes to the API blueprint
-    from payouts.views import admin_bp as ledger_admin_bp
+    from payouts.admin_views import admin_bp as ledger_admin_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
 

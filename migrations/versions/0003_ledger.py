@@ -27,7 +27,7 @@ depends_on = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 KINDS = ("'advertiser_escrow', 'advertiser_hold', 'network_pending_fee', 'publisher_available', "
-         "'payout_in_flight', 'publisher_paid', 'exchange_escrow', 'network_revenue', "
+         "'payout_in_flight', 'refund_in_flight', 'publisher_paid', 'exchange_escrow', 'network_revenue', "
          "'gateway_clearing'")
 MAY_GO_NEGATIVE = "'gateway_clearing', 'network_revenue'"
 
