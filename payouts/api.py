@@ -9,7 +9,7 @@ from payouts import deposits, statements
 from payouts.currency import CURRENCIES
 from payouts.deposits import AmountInvalid
 from payouts.models import Deposit
-from payouts.views import external_url
+from payouts.views import deposit_return_url, external_url
 
 
 def deposit_json(deposit: Deposit) -> dict:
@@ -34,7 +34,7 @@ def create_deposit():
                                "currency, for example {\"amount\": 10000, \"currency\": \"USD\"}."))
     made = deposits.begin_deposit(
         api_user(), body.get("amount"), body.get("currency"),
-        external_url("payouts.deposit_detail", deposit_id="DEPOSIT_ID"),
+        deposit_return_url,
         external_url("payouts.balance"))
     return jsonify(deposit_json(made)), 201
 

@@ -6,6 +6,8 @@ Checkout Session) or at once by the sandbox. Its ledger key is fixed per deposit
 the money once.
 """
 
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -91,8 +93,7 @@ def open_checkout(deposit: Deposit, success_url: str, cancel_url: str,
                   gateway: PaymentGateway | None = None) -> Deposit:
     """Start the payment at the gateway; the sandbox credits escrow at once."""
     gateway = gateway or get_gateway()
-    start = gateway.start_deposit(deposit, success_url.replace("DEPOSIT_ID", str(deposit.id)),
-                                  cancel_url)
+    start = gateway.start_deposit(deposit, success_url, cancel_url)
     deposit = lock_deposit(deposit.id)  # a webhook may have credited it meanwhile
     deposit.checkout_session_id, deposit.checkout_url = start.session_id, start.url
     if start.url is None:
@@ -102,8 +103,8 @@ def open_checkout(deposit: Deposit, success_url: str, cancel_url: str,
     return deposit
 
 
-def begin_deposit(advertiser: User, amount: int, currency: str, success_url: str,
-                  cancel_url: str) -> Deposit:
+def begin_deposit(advertiser: User, amount: int, currency: str,
+                  success_url_for: Callable[[int], str], cancel_url: str) -> Deposit:
     """The request boundary's deposit: commit the row, open the Checkout, commit again.
 
     Two commits on purpose: the row must exist before Stripe can possibly send its webhook.
@@ -111,7 +112,7 @@ def begin_deposit(advertiser: User, amount: int, currency: str, success_url: str
     deposit = create_deposit(advertiser, amount, currency)
     db.session.commit()
     try:
-        deposit = open_checkout(deposit, success_url, cancel_url)
+        deposit = open_checkout(deposit, success_url_for(deposit.id), cancel_url)
     except GatewayError:
         db.session.rollback()
         close_deposit(lock_deposit(deposit.id), S.FAILED, "the checkout could not be opened")

@@ -50,6 +50,11 @@ def external_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def deposit_return_url(deposit_id: int) -> str:
+    """Stripe's success_url: the deposit's own page, which shows its state."""
+    return external_url("payouts.deposit_detail", deposit_id=deposit_id)
+
+
 def _balance_page(deposit_form=None, withdraw_form=None, status=200):
     user_id = current_user.id
     codes = statements.owner_currencies(user_id) or [DEFAULT_CURRENCY]
@@ -81,7 +86,7 @@ def deposit():
     try:
         made = deposits.begin_deposit(
             current_user, form.minor_amount, form.currency.data,
-            external_url("payouts.deposit_detail", deposit_id="DEPOSIT_ID"),
+            deposit_return_url,
             external_url("payouts.balance"))
     except DomainError as error:
         db.session.rollback()
