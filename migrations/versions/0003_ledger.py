@@ -66,6 +66,23 @@ CREATE CONSTRAINT TRIGGER ledger_transactions_balanced
     AFTER INSERT ON ledger_transactions DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced();
 
+-- post_transaction's first round trip: lock the accounts in id order (concurrent posts on
+-- overlapping accounts queue instead of deadlocking), then read them and look the key up in a
+-- new statement - under READ COMMITTED a fresh snapshot, which sees the balances and a post of
+-- the same key committed while we waited for the locks.
+CREATE FUNCTION ledger_lock_accounts(account_ids integer[], txn_key varchar)
+RETURNS TABLE (id integer, kind varchar, currency varchar, balance bigint, existing_id bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM 1 FROM ledger_accounts a WHERE a.id = ANY(account_ids) ORDER BY a.id FOR UPDATE;
+    RETURN QUERY
+        SELECT a.id, a.kind, a.currency, a.balance,
+               (SELECT t.id FROM ledger_transactions t WHERE t.idempotency_key = txn_key)
+        FROM ledger_accounts a WHERE a.id = ANY(account_ids) ORDER BY a.id;
+END;
+$$;
+
 CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '% is append-only: % refused; post a reversing transaction instead',
@@ -88,6 +105,7 @@ DROP TRIGGER IF EXISTS ledger_postings_append_only ON ledger_postings;
 DROP TRIGGER IF EXISTS ledger_transactions_balanced ON ledger_transactions;
 DROP TRIGGER IF EXISTS ledger_postings_balanced ON ledger_postings;
 DROP FUNCTION IF EXISTS ledger_refuse_change();
+DROP FUNCTION IF EXISTS ledger_lock_accounts(integer[], varchar);
 DROP FUNCTION IF EXISTS ledger_check_balanced();
 """
 
