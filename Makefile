@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 $(MO): $(PO) $(STAMP)
-	$(VENV)/bin/pybabel compile -q -d cpa_network/translations
+	$(VENV)/bin/pybabel compile --statistics -d cpa_network/translations
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
