@@ -60,11 +60,13 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.accounts.views import bp as accounts_bp
     from cpa_network.admin.views import bp as admin_bp
     from cpa_network.api import bp as api_bp
+    from cpa_network.api.reference import bp as api_docs_bp
     from cpa_network.i18n import bp as i18n_bp
     from cpa_network.notifications.views import bp as notifications_bp
     from cpa_network.pages import bp as pages_bp
 
-    for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp):
+    for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
+                      api_docs_bp):
         app.register_blueprint(blueprint)
 
 
