@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.accounts.views import bp as accounts_bp
     from cpa_network.admin.views import bp as admin_bp
     from cpa_network.api import bp as api_bp
+    from cpa_network.api.reference import bp as api_docs_bp
     from cpa_network.i18n import bp as i18n_bp
     from cpa_network.notifications.views import bp as notifications_bp
     from cpa_network.pages import bp as pages_bp
@@ -69,7 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from payouts.webhooks import bp as webhooks_bp
 
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
-                      payouts_bp, ledger_admin_bp, webhooks_bp):
+                      api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp):
         app.register_blueprint(blueprint)
 
 
