@@ -103,3 +103,25 @@ def test_balances_per_currency_for_an_advertiser_and_a_publisher(client, app_con
     usd = next(row for row in theirs["balances"] if row["currency"] == "USD")
     assert usd == {"currency": "USD", "pending": 45_00, "available": 90_00, "in_flight": 0,
                    "paid": 0}
+
+
+def test_deposits_and_balances_answer_what_the_openapi_document_says(app, client, app_context):
+    import jsonschema
+
+    from cpa_network.api.openapi import build_spec
+    from tests.cpa_network.test_openapi import response_schema
+
+    with app.app_context():
+        spec = build_spec(app)
+    key = make_api_key(make_user("advertiser", "publisher"))
+    made = client.post("/api/v1/deposits", json={"amount": 1000, "currency": "RUB"},
+                       headers=bearer(key))
+    jsonschema.validate(made.json, response_schema(spec, "/api/v1/deposits", "post", 201))
+    refused = client.post("/api/v1/deposits", json={"amount": -1, "currency": "RUB"},
+                          headers=bearer(key))
+    jsonschema.validate(refused.json, response_schema(spec, "/api/v1/deposits", "post", 422))
+    balances = client.get("/api/v1/balances", headers=bearer(key))
+    jsonschema.validate(balances.json, response_schema(spec, "/api/v1/balances", "get", 200))
+    assert balances.json["balances"][2] == {
+        "currency": "RUB", "escrow": 1000, "on_hold": 0, "refunding": 0, "spent": 0,
+        "pending": 0, "available": 0, "in_flight": 0, "paid": 0}

@@ -49,7 +49,43 @@ def _admin_user_action(action):
     return make
 
 
+def _own_deposit(owner):
+    from payouts.deposits import create_deposit, open_checkout
+    from payouts.gateway import SandboxGateway
+
+    made = open_checkout(create_deposit(owner, 10_00, "USD", gateway=SandboxGateway()), "", "",
+                         gateway=SandboxGateway())
+    db.session.commit()
+    return made
+
+
+def _deposit_page(owner):
+    made = _own_deposit(owner)
+    return f"/balance/deposits/{made.id}", "GET", {}, lambda: True
+
+
+def _deposit_api(owner):
+    made = _own_deposit(owner)
+    return f"/api/v1/deposits/{made.id}", "GET", {}, lambda: True
+
+
+def _ledger_transaction(path):
+    def make(owner):
+        from payouts.models import LedgerTransaction
+
+        _own_deposit(owner if owner.is_advertiser else make_user("advertiser"))
+        txn_id = db.session.scalar(select(LedgerTransaction.id))
+        return path.format(txn_id), "GET", {}, lambda: True
+    return make
+
+
 CASES = [
+    Case("payouts.deposit_detail", ("advertiser",), ("publisher",), _deposit_page),
+    Case("api.get_deposit", ("advertiser",), ("publisher",), _deposit_api),
+    Case("payouts.transaction_detail", ("advertiser",), ("publisher",),
+         _ledger_transaction("/balance/transactions/{}")),
+    Case("ledger_admin.transaction", ("admin",), ("advertiser",),
+         _ledger_transaction("/admin/ledger/transactions/{}")),
     Case("accounts.revoke_api_key", ("publisher",), ("advertiser",), _revoke_key),
     # Operator-only: any non-admin is refused.
     Case("admin.block", ("admin",), ("publisher",), _admin_user_action("block")),
