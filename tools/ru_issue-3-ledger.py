@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text is Cyrillic on purpose
 """Russian translations of the strings added by issue 3 (ledger, escrow, deposits).
 
 Merge with: python tools/i18n_fill.py tools/ru_issue-3-ledger.py (after `make messages`).

@@ -13,15 +13,12 @@ from payouts.tasks import send_refund
 from tests.conftest import run_worker_burst
 from tests.factories import make_user
 from tests.payouts.conftest import deliver
-from tests.payouts.test_stripe_deposits import start_checkout, the_deposit
+from tests.payouts.test_stripe_deposits import paid_checkout, the_deposit
 
 
 def stripe_funded_advertiser(client, stripe_fake, amount="1000.00"):
     """adv@example.com (its id), logged in, with a deposit paid through Checkout and credited."""
-    advertiser_id = make_user("advertiser", email="adv@example.com").id
-    client.login("adv@example.com")
-    start_checkout(client, amount)
-    session = stripe_fake.complete_checkout(the_deposit().checkout_session_id)
+    advertiser_id, session = paid_checkout(client, stripe_fake, amount)
     deliver(client, stripe_fake.event("checkout.session.completed", session))
     return advertiser_id, session
 

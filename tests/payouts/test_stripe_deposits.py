@@ -19,6 +19,14 @@ def start_checkout(client, amount="10000.00", currency="USD"):
                                               "confirmed": "yes"}, page="/balance")
 
 
+def paid_checkout(client, stripe_fake, amount: str, currency: str = "USD", paid: bool = True):
+    """adv@example.com signs in, confirms a deposit and pays on Checkout: (their id, session)."""
+    advertiser_id = make_user("advertiser", email="adv@example.com").id
+    client.login("adv@example.com")
+    start_checkout(client, amount, currency)
+    return advertiser_id, stripe_fake.complete_checkout(the_deposit().checkout_session_id, paid)
+
+
 def the_deposit() -> Deposit:
     db.session.expire_all()
     return db.session.scalar(select(Deposit))
@@ -59,17 +67,14 @@ def test_advertiser_deposits_10000_through_checkout_and_the_webhook_credits_it(
 
 
 def test_the_same_event_delivered_three_times_credits_once(client, app_context, stripe_fake):
-    advertiser = make_user("advertiser", email="adv@example.com")
-    client.login("adv@example.com")
-    start_checkout(client, "250.00")
-    session = stripe_fake.complete_checkout(the_deposit().checkout_session_id)
+    advertiser_id, session = paid_checkout(client, stripe_fake, "250.00")
     event = stripe_fake.event("checkout.session.completed", session)
     outcomes = [deliver(client, event).json["outcome"] for _ in range(3)]
     assert outcomes == ["credited", "duplicate", "duplicate"]
     # Stripe also sends async_payment_succeeded for some methods: a new event, the same money.
     later = deliver(client, stripe_fake.event("checkout.session.async_payment_succeeded", session))
     assert later.json["outcome"] == "already_credited"
-    assert escrow.escrow_balance(advertiser.id, "USD") == 250_00
+    assert escrow.escrow_balance(advertiser_id, "USD") == 250_00
     assert ledger_transactions() == 1
     assert db.session.scalar(select(func.count(StripeEvent.id))) == 2
 
@@ -77,11 +82,8 @@ def test_the_same_event_delivered_three_times_credits_once(client, app_context, 
 def test_events_out_of_order_never_undo_a_credit(client, app_context, stripe_fake):
     """A bank debit: completed (unpaid) then async_payment_succeeded - delivered backwards,
     with a late expiry thrown in."""
-    advertiser = make_user("advertiser", email="adv@example.com")
-    client.login("adv@example.com")
-    start_checkout(client, "75.50", "EUR")
-    session_id = the_deposit().checkout_session_id
-    completed_unpaid = stripe_fake.complete_checkout(session_id, paid=False)
+    advertiser_id, completed_unpaid = paid_checkout(client, stripe_fake, "75.50", "EUR",
+                                                    paid=False)
     succeeded = dict(completed_unpaid, payment_status="paid")
     events = [stripe_fake.event("checkout.session.async_payment_succeeded", succeeded),
               stripe_fake.event("checkout.session.completed", completed_unpaid),
@@ -89,27 +91,21 @@ def test_events_out_of_order_never_undo_a_credit(client, app_context, stripe_fak
     outcomes = [deliver(client, event).json["outcome"] for event in events]
     assert outcomes == ["credited", "awaiting_payment", "unchanged"]
     assert the_deposit().status == "succeeded"
-    assert escrow.escrow_balance(advertiser.id, "EUR") == 75_50
+    assert escrow.escrow_balance(advertiser_id, "EUR") == 75_50
 
 
 def test_an_async_payment_that_fails_leaves_escrow_untouched(client, app_context, stripe_fake):
-    advertiser = make_user("advertiser", email="adv@example.com")
-    client.login("adv@example.com")
-    start_checkout(client, "80.00")
-    session = stripe_fake.complete_checkout(the_deposit().checkout_session_id, paid=False)
+    advertiser_id, session = paid_checkout(client, stripe_fake, "80.00", paid=False)
     deliver(client, stripe_fake.event("checkout.session.completed", session))
     failed = deliver(client, stripe_fake.event("checkout.session.async_payment_failed", session))
     assert failed.json["outcome"] == "failed"
     assert the_deposit().status == "failed"
-    assert escrow.escrow_balance(advertiser.id, "USD") == 0
+    assert escrow.escrow_balance(advertiser_id, "USD") == 0
 
 
 def test_tampered_stale_and_unsigned_webhooks_get_400_and_change_nothing(
         client, app_context, stripe_fake):
-    advertiser = make_user("advertiser", email="adv@example.com")
-    client.login("adv@example.com")
-    start_checkout(client, "100.00")
-    session = stripe_fake.complete_checkout(the_deposit().checkout_session_id)
+    advertiser_id, session = paid_checkout(client, stripe_fake, "100.00")
     event = stripe_fake.event("checkout.session.completed", session)
 
     tampered = json.dumps(event).replace('"amount_total": 10000', '"amount_total": 99999900')
@@ -121,7 +117,7 @@ def test_tampered_stale_and_unsigned_webhooks_get_400_and_change_nothing(
     ]
     assert [a.status_code for a in attempts] == [400, 400, 400, 400]
     assert {a.json["error"]["code"] for a in attempts} == {"signature_invalid"}
-    assert escrow.escrow_balance(advertiser.id, "USD") == 0
+    assert escrow.escrow_balance(advertiser_id, "USD") == 0
     assert db.session.scalar(select(func.count(StripeEvent.id))) == 0
     assert the_deposit().status == "pending"
     # The genuine delivery still works afterwards.
@@ -130,44 +126,35 @@ def test_tampered_stale_and_unsigned_webhooks_get_400_and_change_nothing(
 
 def test_the_webhook_arrives_before_the_payer_returns_from_checkout(
         client, app_context, stripe_fake):
-    advertiser = make_user("advertiser", email="adv@example.com")
-    client.login("adv@example.com")
-    start_checkout(client, "500.00")
+    advertiser_id, session = paid_checkout(client, stripe_fake, "500.00")
     deposit = the_deposit()
-    session = stripe_fake.complete_checkout(deposit.checkout_session_id)
     deliver(client, stripe_fake.event("checkout.session.completed", session))
 
     page = client.get(f"/balance/deposits/{deposit.id}?session_id={session['id']}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "The money is in your escrow." in html
-    assert escrow.escrow_balance(advertiser.id, "USD") == 500_00
+    assert escrow.escrow_balance(advertiser_id, "USD") == 500_00
     assert ledger_transactions() == 1
     assert not stripe_fake.received("GET")  # credited already: no need to ask Stripe
 
 
 def test_returning_before_the_webhook_shows_the_payment_but_credits_nothing(
         client, app_context, stripe_fake):
-    advertiser = make_user("advertiser", email="adv@example.com")
-    client.login("adv@example.com")
-    start_checkout(client, "500.00")
+    advertiser_id, _ = paid_checkout(client, stripe_fake, "500.00")
     deposit = the_deposit()
-    stripe_fake.complete_checkout(deposit.checkout_session_id)
     html = client.get(f"/balance/deposits/{deposit.id}").get_data(as_text=True)
     assert "Stripe has your payment." in html
     assert stripe_fake.received("GET", f"/v1/checkout/sessions/{deposit.checkout_session_id}")
-    assert escrow.escrow_balance(advertiser.id, "USD") == 0
+    assert escrow.escrow_balance(advertiser_id, "USD") == 0
 
 
 def test_a_webhook_for_a_session_that_does_not_match_its_deposit_credits_nothing(
         client, app_context, stripe_fake):
-    advertiser = make_user("advertiser", email="adv@example.com")
-    client.login("adv@example.com")
-    start_checkout(client, "20.00")
-    session = stripe_fake.complete_checkout(the_deposit().checkout_session_id)
+    advertiser_id, session = paid_checkout(client, stripe_fake, "20.00")
     forged = dict(session, amount_total=2_000_000_00)  # signed, but not what we asked for
     assert deliver(client, stripe_fake.event("checkout.session.completed", forged)).json[
         "outcome"] == "unknown_deposit"
-    assert escrow.escrow_balance(advertiser.id, "USD") == 0
+    assert escrow.escrow_balance(advertiser_id, "USD") == 0
 
 
 def test_checkout_refused_by_stripe_marks_the_deposit_failed(client, app_context, stripe_fake):
