@@ -137,9 +137,13 @@ def _find_account(kind: str, owner_id: int, currency: str) -> LedgerAccount | No
 
 
 def balance(kind: AccountKind | str, owner_id: int | None, currency: str) -> int:
-    """The balance of kind + owner + currency (0 if the account was never used)."""
-    found = _find_account(AccountKind(kind).value, owner_id or NETWORK_OWNER, currency.upper())
-    return found.balance if found is not None else 0
+    """The balance of kind + owner + currency (0 if the account was never used), read from the
+    database: an account object loaded earlier in the session cannot answer with a stale one."""
+    found = db.session.scalar(select(LedgerAccount.balance).where(
+        LedgerAccount.kind == AccountKind(kind).value,
+        LedgerAccount.owner_id == (owner_id or NETWORK_OWNER),
+        LedgerAccount.currency == currency.upper()))
+    return found or 0
 
 
 def post_transaction(key: str, postings: Iterable[Leg | tuple[LedgerAccount, int]], reason: str,
