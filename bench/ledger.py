@@ -6,7 +6,9 @@ postings per commit, as a request or a job would do it:
 
 1. single-threaded, rotating over 200 escrow accounts (no contention);
 2. four threads on disjoint accounts (what the machine's cores allow);
-3. four threads all debiting one hot escrow account (row-lock contention).
+3. four threads all debiting one hot escrow account (row-lock contention);
+4. single-threaded, the real conversion flow through payouts.escrow: a hold (3 postings) then
+   its approval (4 postings, two of them on the network's revenue account).
 
 Each phase is bounded by a transaction count and a time limit. The database is dropped at exit.
 """
@@ -55,14 +57,15 @@ def run(database_url: str) -> int:
         upgrade()
         fund(ACCOUNTS + 1)
         db.session.commit()
-    print(f"ledger benchmark on PostgreSQL ({database_url.rsplit('/', 1)[-1]}), "
-          f"one transaction of 2 postings per commit, at most {MAX_TRANSACTIONS} transactions "
-          f"or {MAX_SECONDS:.0f} s per phase")
+    print(f"ledger benchmark on PostgreSQL ({database_url.rsplit('/', 1)[-1]}), one transaction "
+          f"per commit, at most {MAX_TRANSACTIONS} transactions or {MAX_SECONDS:.0f} s per phase; "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     results = [
         phase(app, "single thread, uncontended", 1, lambda t, i: 1 + i % ACCOUNTS),
         phase(app, f"{THREADS} threads, disjoint accounts", THREADS,
               lambda t, i: 1 + (t * (ACCOUNTS // THREADS) + i % (ACCOUNTS // THREADS))),
         phase(app, f"{THREADS} threads, one hot account", THREADS, lambda t, i: 0),
+        conversion_flow(app),
     ]
     with app.app_context():
         from payouts.invariants import check_ledger
@@ -85,6 +88,33 @@ def fund(count: int) -> None:
         escrow = ledger.account(AccountKind.ADVERTISER_ESCROW, owner + 1_000_000, "USD")
         ledger.post_transaction(f"bench-fund:{owner}", ledger.transfer(clearing, escrow, 10**12),
                                 "deposit")
+
+
+def conversion_flow(app) -> bool:
+    """Hold then approve conversions, one commit each, as the offers package will."""
+    from cpa_network.extensions import db
+    from payouts import escrow
+
+    deadline = time.monotonic() + MAX_SECONDS
+    transactions = postings = 0
+    started = time.perf_counter()
+    with app.app_context():
+        for i in range(MAX_TRANSACTIONS // 2):
+            if time.monotonic() > deadline:
+                break
+            advertiser = 1_000_000 + 1 + i % ACCOUNTS
+            hold = escrow.hold_conversion(i, advertiser, 2_000_000 + i % 50, "USD", 90, 10)
+            db.session.commit()
+            settle = escrow.approve_conversion(i)
+            db.session.commit()
+            transactions += 2
+            postings += len(hold.postings) + len(settle.postings)
+        db.session.remove()
+    elapsed = time.perf_counter() - started
+    print(f"  {'single thread, conversion flow':<32} {transactions:>6} transactions in "
+          f"{elapsed:5.2f} s: {transactions / elapsed:8.0f} transactions/s, "
+          f"{postings / elapsed:8.0f} postings/s")
+    return True
 
 
 def phase(app, label: str, threads: int, owner_of) -> bool:

@@ -32,27 +32,36 @@ KINDS = ("'advertiser_escrow', 'advertiser_hold', 'network_pending_fee', 'publis
 MAY_GO_NEGATIVE = "'gateway_clearing', 'network_revenue'"
 
 POSTGRES_TRIGGERS = """
+-- Balances are rewritten on every posting: room on each page lets PostgreSQL update them in
+-- place (HOT), without touching the indexes.
+ALTER TABLE ledger_accounts SET (fillfactor = 70);
+
 CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     txn_id BIGINT;
-    legs INT;
-    bad RECORD;
+    legs BIGINT;
+    bad_currency VARCHAR;
+    bad_total NUMERIC;
 BEGIN
     IF TG_TABLE_NAME = 'ledger_transactions' THEN
         txn_id := NEW.id;
     ELSE
         txn_id := NEW.transaction_id;
     END IF;
-    SELECT count(*) INTO legs FROM ledger_postings WHERE transaction_id = txn_id;
+    -- One query for both rules: the number of legs, and the first currency that does not balance.
+    SELECT coalesce(sum(s.n), 0),
+           (array_agg(s.currency ORDER BY s.currency) FILTER (WHERE s.total <> 0))[1],
+           (array_agg(s.total ORDER BY s.currency) FILTER (WHERE s.total <> 0))[1]
+      INTO legs, bad_currency, bad_total
+      FROM (SELECT currency, count(*) AS n, sum(amount) AS total FROM ledger_postings
+             WHERE transaction_id = txn_id GROUP BY currency) s;
     IF legs < 2 THEN
         RAISE EXCEPTION 'ledger transaction % has % posting(s); at least two are needed',
             txn_id, legs USING ERRCODE = 'check_violation';
     END IF;
-    SELECT currency, sum(amount) AS total INTO bad FROM ledger_postings
-        WHERE transaction_id = txn_id GROUP BY currency HAVING sum(amount) <> 0 LIMIT 1;
-    IF FOUND THEN
+    IF bad_currency IS NOT NULL THEN
         RAISE EXCEPTION 'ledger transaction % does not balance: % postings sum to %',
-            txn_id, bad.currency, bad.total USING ERRCODE = 'check_violation';
+            txn_id, bad_currency, bad_total USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
 END;

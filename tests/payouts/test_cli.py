@@ -30,4 +30,24 @@ def test_ledger_check_passes_then_finds_a_corrupted_cached_balance(app, app_cont
     assert "[FAIL] cached balances equal the sum of their postings" in broken.output
     assert (f"account {escrow_id} (advertiser_escrow:{advertiser.id}:USD): cached balance "
             "90001, postings sum to 90000") in broken.output
-    assert "FAILED (1 of 6 checks)" in broken.output
+    assert "FAILED (1 of 8 checks)" in broken.output
+
+
+def test_ledger_check_ties_deposits_and_refunds_to_the_ledger(app, app_context):
+    from payouts import deposits
+    from payouts.gateway import SandboxGateway
+
+    advertiser = make_user("advertiser")
+    made = deposits.open_checkout(deposits.create_deposit(advertiser, 50_00, "USD",
+                                                          gateway=SandboxGateway()),
+                                  "", "", gateway=SandboxGateway())
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["ledger", "check"]).exit_code == 0
+    db.session.execute(text("UPDATE deposits SET status = 'pending', refunded_amount = 7 "
+                            "WHERE id = :d"), {"d": made.id})
+    db.session.commit()
+    broken = runner.invoke(args=["ledger", "check"])
+    assert broken.exit_code == 1
+    assert f"deposit {made.id} is pending but its credit transaction is" in broken.output
+    assert f"deposit {made.id}: refunded_amount 7, refunds not failed sum to 0" in broken.output
