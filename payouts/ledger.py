@@ -232,9 +232,9 @@ def _post_postgres(key: str, pairs: list[tuple[int, int]], reason: str, refs: di
                    description: str, expected: str) -> LedgerTransaction:
     """Three round trips and no savepoint; see payouts/ledger_postgres.py."""
     locked, existing_id = ledger_postgres.lock_accounts({a for a, _ in pairs}, key)
-    _check_balanced(pairs, locked)
     if existing_id is not None:
         return _replay(db.session.get(LedgerTransaction, existing_id), expected)
+    _check_balanced(pairs, locked)
     new_balances = _new_balances(locked, pairs)
     legs = [(account_id, locked[account_id][1], amount) for account_id, amount in pairs]
     txn = ledger_postgres.write(key, reason, description, refs, expected, legs, new_balances)
@@ -250,11 +250,11 @@ def _post_orm(key: str, pairs: list[tuple[int, int]], reason: str, refs: dict,
     try:
         with db.session.begin_nested():
             rows = _lock_account_rows({account_id for account_id, _ in pairs})
-            locked = {row.id: (row.kind, row.currency, row.balance) for row in rows.values()}
-            _check_balanced(pairs, locked)
             existing = _by_key(key)  # after the locks, as above
             if existing is not None:
                 return _replay(existing, expected)
+            locked = {row.id: (row.kind, row.currency, row.balance) for row in rows.values()}
+            _check_balanced(pairs, locked)
             if reverses_id is not None and _reversal_of(reverses_id) is not None:
                 raise AlreadyReversed()  # by a concurrent reversal that held these locks first
             for account_id, balance in _new_balances(locked, pairs).items():
