@@ -10,8 +10,8 @@
 
 The loser of a race on the key waits inside the unique index for the winner's commit and then
 re-reads the winner's transaction, like a caught unique violation, without the cost of a
-savepoint. The ORM objects are then made to match what the statement wrote, so the session never
-reads a stale balance.
+savepoint. The session then gets the transaction row as a persistent object (its postings load on
+first use) and the new balances of the accounts it already holds, so it never reads a stale one.
 """
 
 import json
@@ -23,7 +23,7 @@ from sqlalchemy.orm.util import identity_key
 
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
-from payouts.models import LedgerAccount, LedgerTransaction, Posting
+from payouts.models import LedgerAccount, LedgerTransaction
 
 LOCK = text("SELECT * FROM ledger_lock_accounts(CAST(:ids AS integer[]), :key)")
 WRITE = text("""
@@ -40,14 +40,12 @@ WITH txn AS (
 ), posted AS (
     INSERT INTO ledger_postings (transaction_id, account_id, currency, amount)
     SELECT txn.id, legs.account_id, legs.currency, legs.amount FROM txn, legs ORDER BY legs.n
-    RETURNING id, account_id, currency, amount
 ), balances AS (
     UPDATE ledger_accounts SET balance = ledger_accounts.balance + d.delta
     FROM txn, unnest(CAST(:delta_ids AS integer[]), CAST(:deltas AS bigint[])) AS d(id, delta)
     WHERE ledger_accounts.id = d.id
 )
-SELECT txn.id, posted.id, posted.account_id, posted.currency, posted.amount
-FROM txn, posted ORDER BY posted.id
+SELECT txn.id FROM txn
 """)
 
 
@@ -79,11 +77,7 @@ def write(key: str, reason: str, description: str, refs: dict, fingerprint: str,
     txn = LedgerTransaction(id=rows[0][0], idempotency_key=key, reason=reason,
                             description=description, refs=refs, fingerprint=fingerprint,
                             reverses_id=None, created_at=created_at)
-    txn.postings = [Posting(id=posting_id, transaction_id=txn.id, account_id=account_id,
-                            currency=currency, amount=amount)
-                    for _, posting_id, account_id, currency, amount in rows]
-    for obj in (txn, *txn.postings):
-        make_transient_to_detached(obj)
+    make_transient_to_detached(txn)  # its postings load on first use
     db.session.add(txn)  # persistent as written: no INSERT, no SELECT
     _refresh_cached_balances(new_balances)
     return txn
