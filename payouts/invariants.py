@@ -6,6 +6,7 @@ report names every offending transaction or account rather than only saying "som
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, cast, func, literal, or_, select
 
 from cpa_network.extensions import db
@@ -140,18 +141,20 @@ def _refunded_amounts_match() -> list[str]:
 
 
 CHECKS = (
-    ("transactions_balance", "every transaction sums to zero per currency", _transactions_balance),
-    ("two_postings", "every transaction has at least two postings",
+    ("transactions_balance", _l("every transaction sums to zero per currency"),
+     _transactions_balance),
+    ("two_postings", _l("every transaction has at least two postings"),
      _transactions_have_two_postings),
-    ("currencies_balance", "all postings sum to zero per currency", _currencies_balance),
-    ("no_forbidden_negative", "no account but clearing and revenue is negative",
+    ("currencies_balance", _l("all postings sum to zero per currency"), _currencies_balance),
+    ("no_forbidden_negative", _l("no account but clearing and revenue is negative"),
      _no_forbidden_negative),
-    ("cached_balances", "cached balances equal the sum of their postings", _cached_balances_match),
-    ("reversals", "reversals mirror their originals, once, never a reversal of a reversal",
+    ("cached_balances", _l("cached balances equal the sum of their postings"),
+     _cached_balances_match),
+    ("reversals", _l("reversals mirror their originals, once, never a reversal of a reversal"),
      _reversals_mirror_originals),
-    ("deposits_credited", "a deposit is succeeded exactly when its credit is posted",
+    ("deposits_credited", _l("a deposit is succeeded exactly when its credit is posted"),
      _deposits_match_credits),
-    ("refunds", "each deposit's refunded amount matches its refunds", _refunded_amounts_match),
+    ("refunds", _l("each deposit's refunded amount matches its refunds"), _refunded_amounts_match),
 )
 
 

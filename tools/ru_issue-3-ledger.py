@@ -166,4 +166,18 @@ RU = {
     "Description": "Описание",
     "Reverses": "Сторнирует",
     "Back": "Назад",
+    "every transaction sums to zero per currency":
+        "каждая транзакция в сумме равна нулю по каждой валюте",
+    "every transaction has at least two postings": "в каждой транзакции не меньше двух проводок",
+    "all postings sum to zero per currency": "все проводки в сумме равны нулю по каждой валюте",
+    "no account but clearing and revenue is negative":
+        "ни один счёт, кроме клиринга и дохода, не ушёл в минус",
+    "cached balances equal the sum of their postings":
+        "сохранённые остатки равны сумме проводок",
+    "reversals mirror their originals, once, never a reversal of a reversal":
+        "сторно зеркально исходной транзакции, только одно, и не бывает сторно сторно",
+    "a deposit is succeeded exactly when its credit is posted":
+        "пополнение успешно ровно тогда, когда проведено его зачисление",
+    "each deposit's refunded amount matches its refunds":
+        "возвращённая сумма каждого пополнения совпадает с его возвратами",
 }
