@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 $(MO): $(PO) $(STAMP)
-	$(VENV)/bin/pybabel -q compile -d cpa_network/translations
+	$(VENV)/bin/pybabel compile --statistics -d cpa_network/translations
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -33,8 +33,8 @@ lint: $(STAMP)
 
 ## make messages: extract strings, update the Russian catalogue, list what is untranslated.
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/cpa-messages.pot .
-	$(VENV)/bin/pybabel -q update -i /tmp/cpa-messages.pot -d cpa_network/translations --no-fuzzy-matching -w 100
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/cpa-messages.pot . >/dev/null
+	$(VENV)/bin/pybabel update -i /tmp/cpa-messages.pot -d cpa_network/translations --no-fuzzy-matching -w 100
 	@grep -B1 -A0 '^msgstr ""$$' $(PO) | grep '^msgid' | grep -v '^msgid ""$$' || echo "all translated"
 
 worker: $(STAMP)

@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.accounts.views import bp as accounts_bp
     from cpa_network.admin.views import bp as admin_bp
     from cpa_network.api import bp as api_bp
+    from cpa_network.api.reference import bp as api_docs_bp
     from cpa_network.i18n import bp as i18n_bp
     from cpa_network.notifications.views import bp as notifications_bp
     from cpa_network.pages import bp as pages_bp
@@ -68,15 +69,16 @@ def register_blueprints(app: Flask) -> None:
     from offers.click_views import bp as tracking_bp
     from offers.views import bp as offers_bp
     from payouts import api as payouts_api  # noqa: F401 - adds its routes to the API blueprint
-    from payouts.views import admin_bp as ledger_admin_bp
+    from payouts.admin_views import admin_bp as ledger_admin_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
     from publishers.api import bp as publishers_api_bp
     from publishers.views import bp as publishers_bp
 
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
-                      payouts_bp, ledger_admin_bp, webhooks_bp, tracking_bp, offers_bp,
-                      moderation_bp, offers_api_bp, publishers_bp, publishers_api_bp):
+                      api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, tracking_bp,
+                      offers_bp, moderation_bp, offers_api_bp, publishers_bp,
+                      publishers_api_bp):
         app.register_blueprint(blueprint)
     # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
     from offers.fastpath import ClickFastPath
@@ -124,8 +126,10 @@ def register_cli(app: Flask) -> None:
     from cpa_network.accounts.demo import create_people
     from cpa_network.cli import init_cli
     from cpa_network.demo import demo_cli, register_demo_steps
+    from cpa_network.schedule import register_periodic
     from offers.cli import tracking_cli
     from offers.demo import create_offers
+    from offers.tasks import PERIODIC as TRACKING_JOBS
     from payouts.cli import ledger_cli
     from payouts.demo import fund_advertisers
     from publishers.demo import create_links_and_clicks
@@ -134,5 +138,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(tracking_cli)
+    register_periodic(app, *TRACKING_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
                         create_links_and_clicks)

@@ -52,9 +52,12 @@ def create_api_key(email, name, read_only):
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES),
               help="Listen on these queues only (default: all).")
-def worker_command(burst, queues):
+@click.option("--beat/--no-beat", default=None,
+              help="Enqueue periodic jobs (default: on, off with --burst).")
+def worker_command(burst, queues, beat):
     """Run an RQ worker with the scheduler on every queue."""
-    run_worker(burst=burst, queues=tuple(queues) or QUEUES)
+    beat = (not burst) if beat is None else beat
+    run_worker(burst=burst, queues=tuple(queues) or QUEUES, beat=beat)
 
 
 def init_cli(app: Flask) -> None:

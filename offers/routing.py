@@ -2,8 +2,8 @@
 
 A route is read from the database once per process (one Core query, no ORM) and kept for
 CLICK_ROUTE_CACHE_TTL_S. Any committed change to an offer, a link, an access grant or a
-user's block bumps a generation number in Redis; the click script returns it, so every process
-drops its cache on the next click after a change, without an extra round trip.
+user's block bumps a generation number in Redis; about once a second each process reads it in
+the same round trip that appends a click, and drops its cache when it moved.
 """
 
 import re
@@ -117,7 +117,7 @@ def lookup(token: str) -> Route | None:
 
 
 def note_generation(generation: bytes | str | int) -> None:
-    """Called with the generation the click script returned: drop the cache if it moved."""
+    """Called with the generation read beside a click: drop the cache if it moved."""
     if generation != _state["generation"]:
         _cache.clear()
         _state["generation"] = generation

@@ -1,9 +1,10 @@
 """Tracking jobs (queue `tracking`): move clicks from the Redis stream to the database.
 
 A flush is scheduled by the click path itself, at most once per CLICK_FLUSH_INTERVAL_S while
-clicks arrive (the click script arms it), and re-arms itself while a backlog remains, so
-`flask worker` (which runs RQ's scheduler) keeps the database within seconds of the stream.
-`flask --app wsgi tracking flush` runs the same function by hand.
+clicks arrive (its one Redis write arms it), and re-arms itself while a backlog remains, so
+`flask worker` (which runs RQ's scheduler) keeps the database within seconds of the stream;
+the worker's beat also runs it every 30 s. `flask --app wsgi tracking flush` runs the same
+function by hand.
 """
 
 import time
@@ -12,6 +13,7 @@ from flask import current_app
 
 from cpa_network.extensions import db
 from cpa_network.jobs import task
+from cpa_network.schedule import PeriodicJob
 from offers import stream, visits
 from offers.clickstore import store_clicks
 
@@ -49,3 +51,8 @@ def drain_stream(max_seconds: float | None = None) -> tuple[int, int]:
 def flush_clicks() -> int:
     """The scheduled job: drain the stream; returns how many clicks were newly stored."""
     return drain_stream()[1]
+
+
+# A safety net beside the flushes the click path arms: entries a crashed run left pending are
+# reclaimed even when no new clicks arrive to arm a flush.
+PERIODIC = (PeriodicJob("flush-clicks", flush_clicks, every_s=30, queue="tracking"),)

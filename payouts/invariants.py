@@ -6,10 +6,20 @@ report names every offending transaction or account rather than only saying "som
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, and_, cast, func, literal, or_, select
 
 from cpa_network.extensions import db
-from payouts.models import MAY_GO_NEGATIVE, LedgerAccount, LedgerTransaction, Posting
+from payouts.models import (
+    MAY_GO_NEGATIVE,
+    Deposit,
+    DepositStatus,
+    EscrowRefund,
+    LedgerAccount,
+    LedgerTransaction,
+    Posting,
+    RefundStatus,
+)
 
 
 @dataclass
@@ -104,16 +114,47 @@ def _reversals_mirror_originals() -> list[str]:
     return problems
 
 
+def _deposits_match_credits() -> list[str]:
+    credit_key = literal("deposit:") + cast(Deposit.id, String) + literal(":credit")
+    rows = db.session.execute(
+        select(Deposit.id, Deposit.status, LedgerTransaction.id)
+        .outerjoin(LedgerTransaction, LedgerTransaction.idempotency_key == credit_key)
+        .where(or_(and_(Deposit.status == DepositStatus.SUCCEEDED, LedgerTransaction.id.is_(None)),
+                   and_(Deposit.status != DepositStatus.SUCCEEDED,
+                        LedgerTransaction.id.is_not(None))))
+        .order_by(Deposit.id))
+    return [f"deposit {d} is {status} but its credit transaction is "
+            f"{'missing' if t is None else t}" for d, status, t in rows]
+
+
+def _refunded_amounts_match() -> list[str]:
+    refunded = (select(EscrowRefund.deposit_id, func.sum(EscrowRefund.amount).label("total"))
+                .where(EscrowRefund.status != RefundStatus.FAILED)
+                .group_by(EscrowRefund.deposit_id).subquery())
+    total = func.coalesce(refunded.c.total, 0)
+    rows = db.session.execute(
+        select(Deposit.id, Deposit.refunded_amount, total)
+        .outerjoin(refunded, refunded.c.deposit_id == Deposit.id)
+        .where(Deposit.refunded_amount != total).order_by(Deposit.id))
+    return [f"deposit {d}: refunded_amount {r}, refunds not failed sum to {t}"
+            for d, r, t in rows]
+
+
 CHECKS = (
-    ("transactions_balance", "every transaction sums to zero per currency", _transactions_balance),
-    ("two_postings", "every transaction has at least two postings",
+    ("transactions_balance", _l("every transaction sums to zero per currency"),
+     _transactions_balance),
+    ("two_postings", _l("every transaction has at least two postings"),
      _transactions_have_two_postings),
-    ("currencies_balance", "all postings sum to zero per currency", _currencies_balance),
-    ("no_forbidden_negative", "no account but clearing and revenue is negative",
+    ("currencies_balance", _l("all postings sum to zero per currency"), _currencies_balance),
+    ("no_forbidden_negative", _l("no account but clearing and revenue is negative"),
      _no_forbidden_negative),
-    ("cached_balances", "cached balances equal the sum of their postings", _cached_balances_match),
-    ("reversals", "reversals mirror their originals, once, never a reversal of a reversal",
+    ("cached_balances", _l("cached balances equal the sum of their postings"),
+     _cached_balances_match),
+    ("reversals", _l("reversals mirror their originals, once, never a reversal of a reversal"),
      _reversals_mirror_originals),
+    ("deposits_credited", _l("a deposit is succeeded exactly when its credit is posted"),
+     _deposits_match_credits),
+    ("refunds", _l("each deposit's refunded amount matches its refunds"), _refunded_amounts_match),
 )
 
 

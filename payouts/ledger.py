@@ -32,11 +32,14 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
+from cpa_network.database import is_postgres
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
+from payouts import ledger_postgres
 from payouts.currency import format_money
 from payouts.models import (
     MAY_GO_NEGATIVE,
@@ -134,9 +137,13 @@ def _find_account(kind: str, owner_id: int, currency: str) -> LedgerAccount | No
 
 
 def balance(kind: AccountKind | str, owner_id: int | None, currency: str) -> int:
-    """The balance of kind + owner + currency (0 if the account was never used)."""
-    found = _find_account(AccountKind(kind).value, owner_id or NETWORK_OWNER, currency.upper())
-    return found.balance if found is not None else 0
+    """The balance of kind + owner + currency (0 if the account was never used), read from the
+    database: an account object loaded earlier in the session cannot answer with a stale one."""
+    found = db.session.scalar(select(LedgerAccount.balance).where(
+        LedgerAccount.kind == AccountKind(kind).value,
+        LedgerAccount.owner_id == (owner_id or NETWORK_OWNER),
+        LedgerAccount.currency == currency.upper()))
+    return found or 0
 
 
 def post_transaction(key: str, postings: Iterable[Leg | tuple[LedgerAccount, int]], reason: str,
@@ -151,8 +158,7 @@ def reverse_transaction(original: LedgerTransaction, key: str, reason: str = "re
     if original.reverses_id is not None:
         raise InvalidTransaction(_l("A reversal cannot itself be reversed; post a new "
                                     "transaction instead."))
-    existing = db.session.scalar(select(LedgerTransaction).where(
-        LedgerTransaction.reverses_id == original.id))
+    existing = _reversal_of(original.id)
     if existing is not None and existing.idempotency_key != key:
         raise AlreadyReversed()
     legs = [Leg(p.account, -p.amount) for p in original.postings]
@@ -160,27 +166,43 @@ def reverse_transaction(original: LedgerTransaction, key: str, reason: str = "re
     return _post(key, legs, reason, refs, description, original.id)
 
 
-def fingerprint(reason: str, legs: list[Leg]) -> str:
-    """What makes two posts of one key "the same": the reason and the (account, amount) legs."""
-    body = json.dumps([reason, sorted((leg.account.id, leg.amount) for leg in legs)])
+def fingerprint(reason: str, pairs: list[tuple[int, int]]) -> str:
+    """What makes two posts of one key "the same": the reason and the (account id, amount) legs."""
+    body = json.dumps([reason, sorted(pairs)])
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _validate(key: str, legs: list[Leg], reason: str) -> None:
+    """The shape of the request; currencies are checked once the accounts are locked."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidTransaction(f"idempotency key must be 1-{MAX_KEY_LENGTH} characters")
     if not REASON_RE.match(reason):
         raise InvalidTransaction(f"reason must be a short snake_case word, not {reason!r}")
     if len(legs) < 2:
         raise InvalidTransaction("a transaction needs at least two postings")
-    totals: dict[str, int] = defaultdict(int)
     for leg in legs:
         if type(leg.amount) is not int or leg.amount == 0:
             raise InvalidTransaction(f"posting amounts are non-zero integers, not {leg.amount!r}")
-        totals[leg.account.currency] += leg.amount
+
+
+def _check_balanced(pairs: list[tuple[int, int]], locked: dict[int, tuple]) -> None:
+    totals: dict[str, int] = defaultdict(int)
+    for account_id, amount in pairs:
+        totals[locked[account_id][1]] += amount
     unbalanced = {currency: total for currency, total in totals.items() if total}
     if unbalanced:
         raise InvalidTransaction(f"postings must sum to zero per currency: {unbalanced}")
+
+
+def _account_id(account: LedgerAccount) -> int:
+    """The primary key without a round trip (a committed session expires its attributes)."""
+    identity = inspect(account).identity
+    return identity[0] if identity else account.id
+
+
+def _reversal_of(transaction_id: int) -> LedgerTransaction | None:
+    return db.session.scalar(select(LedgerTransaction).where(
+        LedgerTransaction.reverses_id == transaction_id))
 
 
 def _by_key(key: str) -> LedgerTransaction | None:
@@ -196,23 +218,52 @@ def _replay(existing: LedgerTransaction, expected_fingerprint: str) -> LedgerTra
 
 def _post(key: str, legs: list[Leg], reason: str, refs: dict, description: str,
           reverses_id: int | None) -> LedgerTransaction:
-    db.session.flush()  # new accounts need their ids before the fingerprint
     _validate(key, legs, reason)
-    expected = fingerprint(reason, legs)
+    if any(inspect(leg.account).identity is None for leg in legs):
+        db.session.flush()  # accounts created in this transaction need their ids
+    pairs = [(_account_id(leg.account), leg.amount) for leg in legs]
+    expected = fingerprint(reason, pairs)
+    if reverses_id is None and is_postgres():
+        return _post_postgres(key, pairs, reason, refs, description[:300], expected)
+    return _post_orm(key, pairs, reason, refs, description[:300], expected, reverses_id)
+
+
+def _post_postgres(key: str, pairs: list[tuple[int, int]], reason: str, refs: dict,
+                   description: str, expected: str) -> LedgerTransaction:
+    """Three round trips and no savepoint; see payouts/ledger_postgres.py."""
+    locked, existing_id = ledger_postgres.lock_accounts({a for a, _ in pairs}, key)
+    if existing_id is not None:
+        return _replay(db.session.get(LedgerTransaction, existing_id), expected)
+    _check_balanced(pairs, locked)
+    new_balances = _new_balances(locked, pairs)
+    legs = [(account_id, locked[account_id][1], amount) for account_id, amount in pairs]
+    txn = ledger_postgres.write(key, reason, description, refs, expected, legs, new_balances)
+    if txn is None:  # a concurrent post on other accounts took the key first
+        return _replay(_by_key(key), expected)
+    return txn
+
+
+def _post_orm(key: str, pairs: list[tuple[int, int]], reason: str, refs: dict,
+              description: str, expected: str, reverses_id: int | None) -> LedgerTransaction:
+    """Portable (SQLite) and for reversals: the insert runs in a savepoint, so losing a race on
+    the key or on `reverses_id` leaves the caller's transaction usable."""
     try:
         with db.session.begin_nested():
-            locked = _lock_accounts({leg.account.id for leg in legs})
-            # Checked after the locks: a concurrent post of this key on the same accounts has
-            # committed by now, and READ COMMITTED lets this statement see it.
-            existing = _by_key(key)
+            rows = _lock_account_rows({account_id for account_id, _ in pairs})
+            existing = _by_key(key)  # after the locks, as above
             if existing is not None:
                 return _replay(existing, expected)
-            _apply_deltas(locked, legs)
+            locked = {row.id: (row.kind, row.currency, row.balance) for row in rows.values()}
+            _check_balanced(pairs, locked)
+            if reverses_id is not None and _reversal_of(reverses_id) is not None:
+                raise AlreadyReversed()  # by a concurrent reversal that held these locks first
+            for account_id, balance in _new_balances(locked, pairs).items():
+                rows[account_id].balance = balance
             txn = LedgerTransaction(idempotency_key=key, reason=reason, refs=refs,
-                                    description=description[:300], fingerprint=expected,
+                                    description=description, fingerprint=expected,
                                     reverses_id=reverses_id)
-            txn.postings = [Posting(account_id=leg.account.id, currency=leg.account.currency,
-                                    amount=leg.amount) for leg in legs]
+            txn.postings = [Posting(account_id=account_id, currency=locked[account_id][1],
+                                    amount=amount) for account_id, amount in pairs]
             db.session.add(txn)
             db.session.flush()
     except IntegrityError as error:
@@ -230,7 +281,7 @@ def _post(key: str, legs: list[Leg], reason: str, refs: dict, description: str,
     return txn
 
 
-def _lock_accounts(ids: set[int]) -> dict[int, LedgerAccount]:
+def _lock_account_rows(ids: set[int]) -> dict[int, LedgerAccount]:
     """Lock the rows in id order (no deadlocks) and read their latest committed balances."""
     rows = db.session.scalars(
         select(LedgerAccount).where(LedgerAccount.id.in_(sorted(ids)))
@@ -239,13 +290,19 @@ def _lock_accounts(ids: set[int]) -> dict[int, LedgerAccount]:
     return {row.id: row for row in rows}
 
 
-def _apply_deltas(locked: dict[int, LedgerAccount], legs: list[Leg]) -> None:
+def _new_balances(locked: dict[int, tuple[str, str, int]],
+                  pairs: list[tuple[int, int]]) -> dict[int, int]:
+    """Each touched account's balance after the postings; `InsufficientFunds` if one may not
+    go where it would."""
     deltas: dict[int, int] = defaultdict(int)
-    for leg in legs:
-        deltas[leg.account.id] += leg.amount
+    for account_id, amount in pairs:
+        deltas[account_id] += amount
+    balances = {}
     for account_id, delta in deltas.items():
-        row = locked[account_id]
-        new_balance = row.balance + delta
-        if delta < 0 and new_balance < 0 and row.kind not in MAY_GO_NEGATIVE:
-            raise InsufficientFunds(row, -delta)
-        row.balance = new_balance
+        kind, _, balance = locked[account_id]
+        if delta < 0 and balance + delta < 0 and kind not in MAY_GO_NEGATIVE:
+            account = db.session.get(LedgerAccount, account_id)
+            set_committed_value(account, "balance", balance)
+            raise InsufficientFunds(account, -delta)
+        balances[account_id] = balance + delta
+    return balances

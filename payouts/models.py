@@ -36,13 +36,19 @@ class AccountKind(StrEnum):
     ADVERTISER_HOLD = "advertiser_hold"  # payouts of pending conversions (owner: advertiser)
     NETWORK_PENDING_FEE = "network_pending_fee"  # fees of pending conversions (owner: advertiser)
     PUBLISHER_AVAILABLE = "publisher_available"  # approved earnings, withdrawable (owner: pub)
-    PAYOUT_IN_FLIGHT = "payout_in_flight"  # a withdrawal or refund being transferred (owner: user)
+    PAYOUT_IN_FLIGHT = "payout_in_flight"  # a publisher's withdrawal being transferred
+    REFUND_IN_FLIGHT = "refund_in_flight"  # escrow being refunded to the advertiser's card
     PUBLISHER_PAID = "publisher_paid"  # what reached the publisher's bank, cumulative (owner: pub)
     EXCHANGE_ESCROW = "exchange_escrow"  # a buyer's money in the guarantee period (owner: lot sale)
     NETWORK_REVENUE = "network_revenue"  # fees and commissions (owner: 0); may go negative
     GATEWAY_CLEARING = "gateway_clearing"  # money in/out of the platform (owner: 0); may be < 0
 
 
+# Kinds whose owner_id is a user id (exchange escrow is owned by a lot sale, the rest by 0).
+USER_KINDS = frozenset({
+    AccountKind.ADVERTISER_ESCROW, AccountKind.ADVERTISER_HOLD, AccountKind.NETWORK_PENDING_FEE,
+    AccountKind.PUBLISHER_AVAILABLE, AccountKind.PAYOUT_IN_FLIGHT, AccountKind.REFUND_IN_FLIGHT,
+    AccountKind.PUBLISHER_PAID})
 # Only these may go below zero; the database refuses it for every other kind (CHECK below).
 MAY_GO_NEGATIVE = frozenset({AccountKind.GATEWAY_CLEARING, AccountKind.NETWORK_REVENUE})
 NETWORK_OWNER = 0

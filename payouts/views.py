@@ -1,13 +1,148 @@
-"""Money pages (placeholder until the pages land)."""
+"""Money pages: the advertiser's balance (deposit, withdraw, history) and the operator's ledger."""
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 
-from payouts.currency import format_money
+from cpa_network.accounts.sessions import role_required
+from cpa_network.errors import DomainError
+from cpa_network.extensions import db
+from cpa_network.navigation import NavItem
+from payouts import deposits, refunds, statements
+from payouts.currency import CURRENCIES, DEFAULT_CURRENCY, format_money
+from payouts.forms import DepositForm, WithdrawForm
+from payouts.gateway import GatewayError, get_gateway
+from payouts.models import DepositStatus
 
 bp = Blueprint("payouts", __name__)
-admin_bp = Blueprint("ledger_admin", __name__, url_prefix="/admin")
-NAV = ()
+
+NAV = (
+    NavItem("advertiser", "payouts.balance", _l("Balance"),
+            _l("Deposit to escrow, see what is on hold and spent, withdraw unused money.")),
+    NavItem("admin", "ledger_admin.ledger", _l("Ledger"),
+            _l("Every account and transaction, and whether the books balance.")),
+)
+HISTORY_PAGE_SIZE = 30
 
 
-def init_money_filters(app) -> None:
+def init_money_filters(app: Flask) -> None:
+    """`{{ amount|money(currency) }}` and label helpers for every template."""
     app.add_template_filter(format_money, "money")
+    app.add_template_global(statements.kind_label, "ledger_kind_label")
+    app.add_template_global(statements.reason_label, "ledger_reason_label")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL for Stripe to send the payer back to (PUBLIC_BASE_URL if set)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def deposit_return_url(deposit_id: int) -> str:
+    """Stripe's success_url: the deposit's own page, which shows its state."""
+    return external_url("payouts.deposit_detail", deposit_id=deposit_id)
+
+
+def _balance_page(deposit_form=None, withdraw_form=None, status=200):
+    user_id = current_user.id
+    codes = statements.owner_currencies(user_id) or [DEFAULT_CURRENCY]
+    history = db.paginate(statements.owner_history(user_id), per_page=HISTORY_PAGE_SIZE,
+                          error_out=False)
+    return render_template(
+        "payouts/balance.html", gateway=get_gateway(),
+        summaries=[(code, statements.advertiser_balances(user_id, code)) for code in codes],
+        deposit_form=deposit_form or DepositForm(), withdraw_form=withdraw_form or WithdrawForm(),
+        deposits=deposits.recent_deposits(user_id), refunds=refunds.recent_refunds(user_id),
+        history=history), status
+
+
+@bp.route("/balance")
+@role_required("advertiser")
+def balance():
+    return _balance_page()
+
+
+@bp.route("/balance/deposit", methods=["POST"])
+@role_required("advertiser")
+def deposit():
+    form = DepositForm()
+    if not form.validate_on_submit():
+        return _balance_page(deposit_form=form, status=422)
+    if form.confirmed.data != "yes":
+        return render_template("payouts/confirm.html", form=form, action="deposit",
+                               gateway=get_gateway(), amount=form.minor_amount)
+    try:
+        made = deposits.begin_deposit(
+            current_user, form.minor_amount, form.currency.data,
+            deposit_return_url,
+            external_url("payouts.balance"))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("payouts.balance"))
+    if made.checkout_url and made.status != DepositStatus.SUCCEEDED:
+        return redirect(made.checkout_url)
+    flash(_("%(amount)s is in your escrow.", amount=format_money(made.amount, made.currency)),
+          "success")
+    return redirect(url_for("payouts.balance"))
+
+
+@bp.route("/balance/withdraw", methods=["POST"])
+@role_required("advertiser")
+def withdraw():
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        return _balance_page(withdraw_form=form, status=422)
+    if form.confirmed.data != "yes":
+        return render_template("payouts/confirm.html", form=form, action="withdraw",
+                               gateway=get_gateway(), amount=form.minor_amount)
+    try:
+        refunds.withdraw_escrow(current_user.id, form.minor_amount, form.currency.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("payouts.balance"))
+    db.session.commit()
+    flash(_("%(amount)s is on its way back to your card.",
+            amount=format_money(form.minor_amount, form.currency.data)), "success")
+    return redirect(url_for("payouts.balance"))
+
+
+@bp.route("/balance/deposits/<int:deposit_id>")
+@login_required
+def deposit_detail(deposit_id: int):
+    """Where Stripe sends the payer back. Shows the state; only the webhook credits escrow."""
+    made = deposits.deposit_for_user(deposit_id, current_user)
+    gateway_status = None
+    if made.status in (DepositStatus.CREATED, DepositStatus.PENDING) and made.checkout_session_id:
+        try:
+            gateway_status = get_gateway().checkout_status(made.checkout_session_id)
+        except GatewayError:
+            gateway_status = None
+    return render_template("payouts/deposit.html", deposit=made, gateway_status=gateway_status)
+
+
+@bp.route("/balance/transactions/<int:transaction_id>")
+@login_required
+def transaction_detail(transaction_id: int):
+    txn = statements.transaction_for_owner(transaction_id, current_user.id)
+    if txn is None:
+        abort(404)
+    return render_template("payouts/transaction.html", txn=txn, operator=False)
+
+
+@bp.app_context_processor
+def money_context():
+    return {"supported_currencies": list(CURRENCIES)}

@@ -1,5 +1,42 @@
-"""Stripe webhooks (placeholder)."""
+"""POST /webhooks/stripe: signed notifications from Stripe, the only thing that credits escrow.
 
-from flask import Blueprint
+A request whose signature does not verify with STRIPE_WEBHOOK_SECRET (tampered, stale beyond
+Stripe's five-minute tolerance, or unsigned) gets 400 and changes nothing.
+"""
+
+import json
+
+import stripe
+from flask import Blueprint, current_app, jsonify, request
+
+from cpa_network.extensions import csrf, db
+from payouts.stripe_events import handle_event
 
 bp = Blueprint("webhooks", __name__)
+csrf.exempt(bp)  # Stripe signs the body instead; there is no browser session here
+
+SIGNATURE_TOLERANCE_S = 300  # Stripe's default: older signed payloads are replays
+
+
+@bp.route("/webhooks/stripe", methods=["POST"])
+def stripe_webhook():
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        return _refuse("webhooks_not_configured", "STRIPE_WEBHOOK_SECRET is not set.")
+    payload = request.get_data()
+    try:
+        stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature", ""),
+                                       secret, tolerance=SIGNATURE_TOLERANCE_S)
+    except stripe.SignatureVerificationError:
+        return _refuse("signature_invalid", "The Stripe-Signature header does not verify.")
+    except ValueError:
+        return _refuse("payload_invalid", "The body is not a JSON event.")
+    event = json.loads(payload)
+    outcome = handle_event(event)
+    db.session.commit()
+    return jsonify(received=True, id=event["id"], outcome=outcome)
+
+
+def _refuse(code: str, message: str):
+    current_app.logger.warning("stripe webhook refused: %s", code)
+    return jsonify(error={"code": code, "message": message}), 400

@@ -117,3 +117,22 @@ def fund_escrow_uncommitted(advertiser_id: int, currency: str):
                         ledger.account(AccountKind.ADVERTISER_ESCROW, advertiser_id, currency),
                         1_00),
         "deposit")
+
+
+def test_two_concurrent_reversals_of_one_transaction_make_one(app, app_context):
+    """Different keys, so only the unique index on reverses_id can refuse the second; the
+    loser's savepoint rolls back and its own transaction stays usable."""
+    advertiser_id = make_user("advertiser").id
+    original_id = fund_escrow(advertiser_id, 3_00).id
+
+    def reverse(i):
+        original = db.session.get(LedgerTransaction, original_id)
+        reversal = ledger.reverse_transaction(original, f"undo:{i}")
+        time.sleep(0.2)  # hold the row until the other thread has tried too
+        return reversal.id
+
+    results = run_in_threads(app, 2, reverse)
+    assert sorted(type(r).__name__ for r in results) == ["AlreadyReversed", "int"], results
+    db.session.expire_all()
+    assert escrow.escrow_balance(advertiser_id, "USD") == 0
+    assert check_ledger().ok

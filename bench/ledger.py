@@ -1,0 +1,171 @@
+"""Ledger posting throughput on PostgreSQL: `.venv/bin/python bench/ledger.py`.
+
+Creates its own database (`cpa_bench_<pid>`) on BENCH_POSTGRES_URL (default: the local server
+the tests use), migrates it, and measures `post_transaction` + commit, one transaction of two
+postings per commit, as a request or a job would do it:
+
+1. single-threaded, rotating over 200 escrow accounts (no contention);
+2. four threads on disjoint accounts (what the machine's cores allow);
+3. four threads all debiting one hot escrow account (row-lock contention);
+4. single-threaded, the real conversion flow through payouts.escrow: a hold (3 postings) then
+   its approval (4 postings, two of them on the network's revenue account).
+
+Each phase is bounded by a transaction count and a time limit. The database is dropped at exit.
+"""
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+SERVER_URL = os.environ.get("BENCH_POSTGRES_URL",
+                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MAX_TRANSACTIONS = 3_000  # per phase
+MAX_SECONDS = 10.0  # per phase
+ACCOUNTS = 200
+THREADS = 4
+
+
+def main() -> int:
+    server = make_url(SERVER_URL)
+    name = f"cpa_bench_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        return run(server.set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(database_url: str) -> int:
+    from cpa_network.app import create_app
+    from cpa_network.extensions import db
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url,
+                     SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS + 2})
+    with app.app_context():
+        upgrade()
+        fund(ACCOUNTS + 1)
+        db.session.commit()
+    print(f"ledger benchmark on PostgreSQL ({database_url.rsplit('/', 1)[-1]}), one transaction "
+          f"per commit, at most {MAX_TRANSACTIONS} transactions or {MAX_SECONDS:.0f} s per phase; "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    results = [
+        phase(app, "single thread, uncontended", 1, lambda t, i: 1 + i % ACCOUNTS),
+        phase(app, f"{THREADS} threads, disjoint accounts", THREADS,
+              lambda t, i: 1 + (t * (ACCOUNTS // THREADS) + i % (ACCOUNTS // THREADS))),
+        phase(app, f"{THREADS} threads, one hot account", THREADS, lambda t, i: 0),
+        conversion_flow(app),
+    ]
+    with app.app_context():
+        from payouts.invariants import check_ledger
+
+        report = check_ledger()
+        print(f"ledger check after the run: {'OK' if report.ok else 'FAILED'} "
+              f"({report.transactions} transactions)")
+        db.session.remove()
+        db.engine.dispose()
+    return 0 if report.ok and all(results) else 1
+
+
+def fund(count: int) -> None:
+    """Escrow accounts for advertisers 0..count-1, each with plenty of money."""
+    from payouts import ledger
+    from payouts.models import AccountKind
+
+    clearing = ledger.network_account(AccountKind.GATEWAY_CLEARING, "USD")
+    for owner in range(count):
+        escrow = ledger.account(AccountKind.ADVERTISER_ESCROW, owner + 1_000_000, "USD")
+        ledger.post_transaction(f"bench-fund:{owner}", ledger.transfer(clearing, escrow, 10**12),
+                                "deposit")
+
+
+def conversion_flow(app) -> bool:
+    """Hold then approve conversions, one commit each, as the offers package will."""
+    from cpa_network.extensions import db
+    from payouts import escrow
+
+    deadline = time.monotonic() + MAX_SECONDS
+    transactions = postings = 0
+    started = time.perf_counter()
+    with app.app_context():
+        for i in range(MAX_TRANSACTIONS // 2):
+            if time.monotonic() > deadline:
+                break
+            advertiser = 1_000_000 + 1 + i % ACCOUNTS
+            hold = escrow.hold_conversion(i, advertiser, 2_000_000 + i % 50, "USD", 90, 10)
+            db.session.commit()
+            settle = escrow.approve_conversion(i)
+            db.session.commit()
+            transactions += 2
+            postings += len(hold.postings) + len(settle.postings)
+        db.session.remove()
+    elapsed = time.perf_counter() - started
+    print(f"  {'single thread, conversion flow':<32} {transactions:>6} transactions in "
+          f"{elapsed:5.2f} s: {transactions / elapsed:8.0f} transactions/s, "
+          f"{postings / elapsed:8.0f} postings/s")
+    return True
+
+
+def phase(app, label: str, threads: int, owner_of) -> bool:
+    """Run `threads` workers posting escrow -> hold on `owner_of(thread, i)`'s accounts."""
+    from cpa_network.extensions import db
+    from payouts import ledger
+    from payouts.models import AccountKind
+
+    per_thread = MAX_TRANSACTIONS // threads
+    deadline = time.monotonic() + MAX_SECONDS
+    done = [0] * threads
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads)
+
+    def worker(t: int) -> None:
+        with app.app_context():
+            accounts = {}
+            try:
+                barrier.wait()
+                for i in range(per_thread):
+                    if time.monotonic() > deadline:
+                        break
+                    owner = owner_of(t, i) + 1_000_000
+                    if owner not in accounts:
+                        accounts[owner] = (
+                            ledger.account(AccountKind.ADVERTISER_ESCROW, owner, "USD"),
+                            ledger.account(AccountKind.ADVERTISER_HOLD, owner, "USD"))
+                    escrow, hold = accounts[owner]
+                    ledger.post_transaction(f"bench:{label}:{t}:{i}",
+                                            ledger.transfer(escrow, hold, 1), "conversion_hold")
+                    db.session.commit()
+                    done[t] += 1
+            except BaseException as error:
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(MAX_SECONDS + 30)
+    elapsed = time.perf_counter() - started
+    total = sum(done)
+    print(f"  {label:<32} {total:>6} transactions in {elapsed:5.2f} s: "
+          f"{total / elapsed:8.0f} transactions/s, {2 * total / elapsed:8.0f} postings/s")
+    for error in errors[:3]:
+        print(f"    error: {error!r}")
+    return not errors
+
+
+if __name__ == "__main__":
+    sys.exit(main())

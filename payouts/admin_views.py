@@ -1,0 +1,72 @@
+"""The operator's ledger page: every account, the transaction log with filters, invariants."""
+
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import select
+
+from cpa_network.accounts.sessions import role_required
+from cpa_network.extensions import db
+from payouts.invariants import check_ledger
+from payouts.models import AccountKind, LedgerAccount, LedgerTransaction, Posting
+from payouts.statements import REASON_LABELS
+
+admin_bp = Blueprint("ledger_admin", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+
+
+def _arg(name: str) -> str:
+    return request.args.get(name, "").strip()
+
+
+def _accounts_query(kind: str, currency: str, owner: str):
+    query = select(LedgerAccount).order_by(LedgerAccount.kind, LedgerAccount.owner_id,
+                                           LedgerAccount.currency)
+    if kind in AccountKind.__members__.values():
+        query = query.where(LedgerAccount.kind == kind)
+    if currency:
+        query = query.where(LedgerAccount.currency == currency.upper())
+    if owner.isdigit():
+        query = query.where(LedgerAccount.owner_id == int(owner))
+    return query
+
+
+def _transactions_query(reason: str, key: str, owner: str, currency: str):
+    query = select(LedgerTransaction).order_by(LedgerTransaction.id.desc())
+    if reason:
+        query = query.where(LedgerTransaction.reason == reason)
+    if key:
+        query = query.where(LedgerTransaction.idempotency_key.contains(key, autoescape=True))
+    if owner.isdigit() or currency:
+        touching = select(Posting.transaction_id).join(
+            LedgerAccount, Posting.account_id == LedgerAccount.id)
+        if owner.isdigit():
+            touching = touching.where(LedgerAccount.owner_id == int(owner))
+        if currency:
+            touching = touching.where(LedgerAccount.currency == currency.upper())
+        query = query.where(LedgerTransaction.id.in_(touching))
+    return query
+
+
+@admin_bp.route("/ledger")
+@role_required("admin")
+def ledger():
+    filters = {name: _arg(name) for name in ("kind", "currency", "owner", "reason", "key")}
+    accounts = db.paginate(_accounts_query(filters["kind"], filters["currency"], filters["owner"]),
+                           page=request.args.get("accounts_page", 1, type=int),
+                           per_page=PAGE_SIZE, error_out=False)
+    transactions = db.paginate(
+        _transactions_query(filters["reason"], filters["key"], filters["owner"],
+                            filters["currency"]),
+        per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/ledger.html", accounts=accounts, transactions=transactions,
+                           report=check_ledger(), filters=filters, kinds=list(AccountKind),
+                           reasons=sorted(REASON_LABELS))
+
+
+@admin_bp.route("/ledger/transactions/<int:transaction_id>")
+@role_required("admin")
+def transaction(transaction_id: int):
+    txn = db.session.get(LedgerTransaction, transaction_id)
+    if txn is None:
+        abort(404)
+    return render_template("payouts/transaction.html", txn=txn, operator=True)

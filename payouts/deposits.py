@@ -1,0 +1,170 @@
+"""Escrow top-ups: a deposit row, a Checkout at the gateway, and the credit from its webhook.
+
+Escrow is credited in one place, `credit_deposit`, called by the Stripe webhook handler (a paid
+Checkout Session) or at once by the sandbox. Its ledger key is fixed per deposit, so the
+`completed` and `async_payment_succeeded` events, retried deliveries and concurrent ones credit
+the money once.
+"""
+
+from collections.abc import Callable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from cpa_network.accounts.models import User
+from cpa_network.database import utcnow
+from cpa_network.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from cpa_network.extensions import db
+from payouts import currency as currencies
+from payouts import ledger
+from payouts.gateway import GatewayError, PaymentGateway, get_gateway
+from payouts.models import AccountKind, Deposit, DepositStatus
+
+S = DepositStatus
+MIN_AMOUNT_MINOR = 100  # 1.00: below Stripe's minimum charge in every supported currency
+
+# The deposit state machine: where each state may go next.
+TRANSITIONS = {
+    S.CREATED: {S.PENDING, S.SUCCEEDED, S.FAILED, S.EXPIRED},
+    S.PENDING: {S.SUCCEEDED, S.FAILED, S.EXPIRED},
+    # Money that arrives after a failure or expiry is still money: credit it.
+    S.FAILED: {S.SUCCEEDED},
+    S.EXPIRED: {S.SUCCEEDED},
+    S.SUCCEEDED: set(),
+}
+
+
+class AmountInvalid(ValidationFailed):
+    code = "amount_invalid"
+    default_message = _l("Enter a positive amount.")
+
+
+class CurrencyUnsupported(ValidationFailed):
+    code = "currency_unsupported"
+    default_message = _l("This currency is not supported.")
+
+
+class DepositTransitionRefused(DomainError):
+    code = "deposit_state"
+    http_status = 409
+    default_message = _l("The deposit cannot change to that state.")
+
+
+def validate_amount(amount, currency: str | None) -> tuple[int, str]:
+    """An integer amount in minor units within limits, and a supported currency code."""
+    if not currencies.is_supported(currency):
+        raise CurrencyUnsupported(fields={"currency": [_l(
+            "Use one of: %(codes)s.", codes=", ".join(currencies.CURRENCIES))]})
+    code = currency.upper()
+    if type(amount) is not int or amount < MIN_AMOUNT_MINOR or amount > currencies.max_minor(code):
+        raise AmountInvalid(fields={"amount": [_l(
+            "Give an integer amount in minor units between %(low)s and %(high)s.",
+            low=currencies.format_money(MIN_AMOUNT_MINOR, code),
+            high=currencies.format_money(currencies.max_minor(code), code))]})
+    return amount, code
+
+
+def transition(deposit: Deposit, new: DepositStatus) -> bool:
+    """Move `deposit` to `new`; False if it is already there, refused if the move is illegal."""
+    if deposit.status == new:
+        return False
+    if new not in TRANSITIONS[S(deposit.status)]:
+        raise DepositTransitionRefused()
+    deposit.status = new.value
+    return True
+
+
+def create_deposit(advertiser: User, amount: int, currency: str,
+                   gateway: PaymentGateway | None = None) -> Deposit:
+    """A new top-up row. Commit it before `open_checkout`, so a webhook always finds it."""
+    if not advertiser.is_advertiser or advertiser.is_blocked:
+        raise Forbidden(_l("Only advertisers can deposit."))
+    amount, code = validate_amount(amount, currency)
+    gateway = gateway or get_gateway()
+    deposit = Deposit(advertiser_id=advertiser.id, amount=amount, currency=code,
+                      gateway=gateway.name, status=S.CREATED.value, refunded_amount=0,
+                      failure_reason="")
+    db.session.add(deposit)
+    db.session.flush()
+    return deposit
+
+
+def open_checkout(deposit: Deposit, success_url: str, cancel_url: str,
+                  gateway: PaymentGateway | None = None) -> Deposit:
+    """Start the payment at the gateway; the sandbox credits escrow at once."""
+    gateway = gateway or get_gateway()
+    start = gateway.start_deposit(deposit, success_url, cancel_url)
+    deposit = lock_deposit(deposit.id)  # a webhook may have credited it meanwhile
+    deposit.checkout_session_id, deposit.checkout_url = start.session_id, start.url
+    if start.url is None:
+        credit_deposit(deposit, {"gateway": gateway.name})
+    elif deposit.status == S.CREATED:
+        transition(deposit, S.PENDING)
+    return deposit
+
+
+def begin_deposit(advertiser: User, amount: int, currency: str,
+                  success_url_for: Callable[[int], str], cancel_url: str) -> Deposit:
+    """The request boundary's deposit: commit the row, open the Checkout, commit again.
+
+    Two commits on purpose: the row must exist before Stripe can possibly send its webhook.
+    """
+    deposit = create_deposit(advertiser, amount, currency)
+    db.session.commit()
+    try:
+        deposit = open_checkout(deposit, success_url_for(deposit.id), cancel_url)
+    except GatewayError:
+        db.session.rollback()
+        close_deposit(lock_deposit(deposit.id), S.FAILED, "the checkout could not be opened")
+        db.session.commit()
+        raise
+    db.session.commit()
+    return deposit
+
+
+def lock_deposit(deposit_id: int) -> Deposit:
+    deposit = db.session.scalar(select(Deposit).where(Deposit.id == deposit_id).with_for_update()
+                                .execution_options(populate_existing=True))
+    if deposit is None:
+        raise NotFound()
+    return deposit
+
+
+def credit_deposit(deposit: Deposit, refs: dict | None = None) -> bool:
+    """Credit the deposit's escrow once (a fixed ledger key); True if this call credited it."""
+    if deposit.status == S.SUCCEEDED:
+        return False
+    code = deposit.currency
+    ledger.post_transaction(
+        f"deposit:{deposit.id}:credit",
+        ledger.transfer(ledger.network_account(AccountKind.GATEWAY_CLEARING, code),
+                        ledger.account(AccountKind.ADVERTISER_ESCROW, deposit.advertiser_id, code),
+                        deposit.amount),
+        "deposit", {"deposit": deposit.id, "advertiser": deposit.advertiser_id, **(refs or {})},
+        description=f"{deposit.gateway} deposit {deposit.checkout_session_id or deposit.id}")
+    transition(deposit, S.SUCCEEDED)
+    deposit.credited_at = utcnow()
+    deposit.failure_reason = ""
+    return True
+
+
+def close_deposit(deposit: Deposit, status: DepositStatus, reason: str = "") -> bool:
+    """A payment that failed or a Checkout that expired; a credited deposit stays credited."""
+    if deposit.status == S.SUCCEEDED:
+        return False
+    changed = transition(deposit, status)
+    deposit.failure_reason = reason[:300]
+    return changed
+
+
+def deposit_for_user(deposit_id: int, user: User) -> Deposit:
+    """The user's own deposit (operators see all); anyone else's is Not Found."""
+    deposit = db.session.get(Deposit, deposit_id)
+    if deposit is None or (deposit.advertiser_id != user.id and not user.is_admin):
+        raise NotFound()
+    return deposit
+
+
+def recent_deposits(advertiser_id: int, limit: int = 20) -> list[Deposit]:
+    return list(db.session.scalars(select(Deposit).where(Deposit.advertiser_id == advertiser_id)
+                                   .order_by(Deposit.id.desc()).limit(limit)))

@@ -1,0 +1,40 @@
+"""Money forms: an amount in major units (as people type it) and a currency, then a confirmation."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, HiddenField, SelectField, SubmitField
+from wtforms.validators import DataRequired, NumberRange, ValidationError
+
+from payouts import currency as currencies
+
+
+class AmountForm(FlaskForm):
+    """Amount and currency; `confirmed` is set by the confirmation page's button."""
+
+    amount = DecimalField(_l("Amount"), places=None,
+                          validators=[DataRequired(message=_l("Enter an amount.")),
+                                      NumberRange(min=1, max=currencies.MAX_AMOUNT_MAJOR,
+                                                  message=_l("Enter an amount from 1 to "
+                                                             "999,999."))])
+    currency = SelectField(_l("Currency"), choices=list(currencies.CURRENCIES))
+    confirmed = HiddenField(default="")
+
+    def validate_amount(self, field):
+        if field.data is None or self.currency.data not in currencies.CURRENCIES:
+            return
+        try:
+            currencies.to_minor(field.data, self.currency.data)
+        except ValueError:
+            raise ValidationError(_l("Use at most two decimals.")) from None
+
+    @property
+    def minor_amount(self) -> int:
+        return currencies.to_minor(self.amount.data, self.currency.data)
+
+
+class DepositForm(AmountForm):
+    submit = SubmitField(_l("Deposit"))
+
+
+class WithdrawForm(AmountForm):
+    submit = SubmitField(_l("Withdraw"))
