@@ -9,10 +9,19 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from cpa_network.api.auth import api_user, authenticate_request, requires_role
+from cpa_network.api.openapi import document
 from cpa_network.errors import NotFound, ValidationFailed
 from cpa_network.extensions import csrf, db
 from offers import access, catalog, moderation, services
 from offers import status as st
+from offers.api_docs import (
+    ERROR,
+    MODERATION_REQUEST,
+    OFFER,
+    OFFER_LIST,
+    OFFER_PATCH,
+    OFFER_REQUEST,
+)
 from offers.models import Offer
 from offers.stats import offer_metrics
 
@@ -115,6 +124,10 @@ def _status_target(body: dict) -> str | None:
 
 
 @bp.post("/offers")
+@document("Create an offer", roles=("advertiser",), request=OFFER_REQUEST, tags=("offers",),
+          description="Sent to moderation, or kept as a draft with `\"status\": \"draft\"`.",
+          responses={201: ("The offer, with its postback_secret.", OFFER),
+                     422: ("`validation_failed` with `fields`.", ERROR)})
 @requires_role("advertiser")
 def create_offer():
     body = request.get_json(silent=True)
@@ -126,6 +139,13 @@ def create_offer():
 
 
 @bp.get("/offers")
+@document("List offers", roles=("advertiser", "publisher"), tags=("offers",),
+          description="An advertiser gets their own offers; a publisher (or `scope=catalog`) "
+                      "the catalog with 30-day EPC and CR.",
+          query={name: {"type": "string"} for name in
+                 ("scope", "q", "category", "country", "payout_type", "currency", "sort")}
+          | {"page": {"type": "integer"}, "per_page": {"type": "integer"}},
+          responses={200: ("Offers.", OFFER_LIST)})
 def list_offers():
     """The advertiser's own offers; for a publisher (or ?scope=catalog) the catalog."""
     user = api_user()
@@ -155,6 +175,9 @@ def _readable(offer_id: int) -> tuple[Offer, bool]:
 
 
 @bp.get("/offers/<int:offer_id>")
+@document("Get an offer", roles=("advertiser", "publisher", "admin"), tags=("offers",),
+          responses={200: ("The offer (postback_secret for its owner).", OFFER),
+                     404: ("`not_found`: not yours, or not in your catalog.", ERROR)})
 def get_offer(offer_id: int):
     offer, owner = _readable(offer_id)
     metrics = offer_metrics([offer.id], current_app.config["CATALOG_MIN_CLICKS"])[offer.id]
@@ -162,6 +185,10 @@ def get_offer(offer_id: int):
 
 
 @bp.patch("/offers/<int:offer_id>")
+@document("Change an offer", roles=("advertiser",), request=OFFER_PATCH, tags=("offers",),
+          responses={200: ("The offer.", OFFER), 404: ("`not_found`.", ERROR),
+                     409: ("`forbidden_transition` or `insufficient_escrow`.", ERROR),
+                     422: ("`validation_failed` with `fields`.", ERROR)})
 @requires_role("advertiser")
 def update_offer(offer_id: int):
     offer = services.owned_offer(api_user(), offer_id)
@@ -178,6 +205,11 @@ def update_offer(offer_id: int):
 
 
 @bp.post("/offers/<int:offer_id>/moderation")
+@document("Approve or reject an offer", roles=("admin",), request=MODERATION_REQUEST,
+          tags=("offers",),
+          responses={200: ("The offer.", OFFER),
+                     409: ("`forbidden_transition` or `insufficient_escrow`.", ERROR),
+                     422: ("`reason_required` or `validation_failed`.", ERROR)})
 @requires_role("admin")
 def moderate_offer(offer_id: int):
     body = request.get_json(silent=True) or {}

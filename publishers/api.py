@@ -3,7 +3,9 @@
 from flask import Blueprint, jsonify, request
 
 from cpa_network.api.auth import api_user, authenticate_request, requires_role
+from cpa_network.api.openapi import document
 from cpa_network.extensions import csrf, db
+from offers.api_docs import ERROR, LINK, LINK_REQUEST
 from publishers import services
 
 bp = Blueprint("publishers_api", __name__, url_prefix="/api/v1")
@@ -12,6 +14,12 @@ bp.before_request(authenticate_request)
 
 
 @bp.post("/offers/<int:offer_id>/links")
+@document("Get a tracking link", roles=("publisher",), request=LINK_REQUEST,
+          tags=("offers",),
+          description="One link per publisher and offer: the same token and promo code every "
+                      "time. Sub-ids and a deep link in the body shape the returned url.",
+          responses={200: ("The link.", LINK), 404: ("`not_found`.", ERROR),
+                     422: ("`deep_link_refused`: not on the offer's own host.", ERROR)})
 @requires_role("publisher")
 def create_link(offer_id: int):
     """Idempotent: the same publisher and offer always get the same token and promo code.

@@ -1,0 +1,76 @@
+"""OpenAPI schemas of the offers API (offers/api.py, publishers/api.py)."""
+
+from cpa_network.api.openapi import ref, register_schema
+from offers.models import CAP_METRICS, CAP_PERIODS, CAP_SCOPES, CATEGORIES
+from offers.status import STATUSES
+from payouts.currency import CURRENCIES
+
+MINOR = {"type": "integer", "description": "Minor units (cents, kopecks) of the offer's currency."}
+GOAL = {"type": "object", "required": ["code", "payout_type", "payout"], "properties": {
+    "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"},
+    "name": {"type": "string"},
+    "payout_type": {"enum": ["fixed", "percent"]},
+    "payout": {"type": "integer", "description": "fixed: minor units; percent: basis points "
+                                                 "of the sale (750 = 7.5 %)."}}}
+CAP = {"type": "object", "required": ["scope", "period", "metric", "limit"], "properties": {
+    "scope": {"enum": list(CAP_SCOPES)}, "period": {"enum": list(CAP_PERIODS)},
+    "metric": {"enum": list(CAP_METRICS)},
+    "limit": {"type": "integer", "description": "Conversions, or minor units for payout caps."}}}
+FIELDS = {
+    "name": {"type": "string", "maxLength": 120},
+    "category": {"enum": list(CATEGORIES)},
+    "description": {"type": "string", "description": "Markdown; sanitized when rendered."},
+    "landing_url": {"type": "string", "description": "http(s) URL with macros {click_id}, "
+                    "{sub1}..{sub5}, {publisher_id}, {offer_id}."},
+    "currency": {"enum": list(CURRENCIES)},
+    "goals": {"type": "array", "items": GOAL, "minItems": 1},
+    "caps": {"type": "array", "items": CAP},
+    "reference_amount": {**MINOR, "description": "A typical sale; required with percent goals."},
+    "hold_days": {"type": "integer", "minimum": 0, "maximum": 365},
+    "attribution_window_days": {"type": "integer", "minimum": 1, "maximum": 365},
+    "reward_model": {"enum": ["one_sided", "two_sided"]},
+    "customer_bonus": {"type": "string"},
+    "promo_discount_bp": {"type": ["integer", "null"], "description": "Basis points."},
+    "allowed_countries": {"type": "array", "items": {"type": "string"},
+                          "description": "ISO 3166 alpha-2; empty: every country."},
+    "fallback_url": {"type": "string"},
+    "traffic_sources": {"type": "string"},
+    "visibility": {"enum": ["public", "private"]},
+    "status": {"enum": list(STATUSES)},
+}
+OFFER_REQUEST = {"type": "object", "required": ["name", "category", "landing_url", "currency",
+                                                "goals"],
+                 "properties": FIELDS}
+OFFER_PATCH = {"type": "object", "properties": FIELDS,
+               "description": "Only the fields given change; `status` moves the offer through "
+                              "its state machine (pause, resume, archive, send to moderation)."}
+OFFER = register_schema("Offer", {
+    "type": "object",
+    "required": ["id", "name", "goals", "landing_url", "currency", "hold_days", "status"],
+    "properties": {
+        **FIELDS, "id": {"type": "integer"}, "advertiser_id": {"type": "integer"},
+        "description_html": {"type": "string"}, "top_payout": MINOR,
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "postback_secret": {"type": "string", "description": "The owner only."},
+        "rejection_reason": {"type": "string", "description": "The owner only."},
+        "stats_30d": {"type": "object", "properties": {
+            "valid_clicks": {"type": "integer"}, "conversions": {"type": "integer"},
+            "epc": {"type": ["number", "null"], "description": "Minor units per valid click."},
+            "cr": {"type": ["number", "null"]}, "is_new": {"type": "boolean"}}},
+    },
+})
+OFFER_LIST = {"type": "object", "required": ["offers"], "properties": {
+    "offers": {"type": "array", "items": OFFER}, "page": {"type": "integer"},
+    "pages": {"type": "integer"}, "total": {"type": "integer"}}}
+MODERATION_REQUEST = {"type": "object", "required": ["decision"], "properties": {
+    "decision": {"enum": ["approve", "reject"]},
+    "reason": {"type": "string", "description": "Required to reject; shown to the advertiser."}}}
+LINK_REQUEST = {"type": "object", "properties": {
+    **{f"sub{i}": {"type": "string", "maxLength": 100} for i in range(1, 6)},
+    "deep_link": {"type": "string", "description": "A path on the offer's own landing host."}}}
+LINK = register_schema("TrackingLink", {
+    "type": "object", "required": ["token", "url", "promo_code"], "properties": {
+        "token": {"type": "string"}, "url": {"type": "string"},
+        "promo_code": {"type": "string"}, "offer_id": {"type": "integer"}}})
+ERROR = ref("Error")
