@@ -18,12 +18,16 @@ def main(dict_file: str) -> int:
     with PO_PATH.open("rb") as handle:
         catalog = read_po(handle, locale="ru")
     for message in catalog:
-        if message.id and message.id in translations:
-            message.string = translations[message.id]
+        # Plural messages are keyed by their (singular, plural) tuple, valued by all forms.
+        key = tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
+        if key and key in translations:
+            value = translations[key]
+            message.string = tuple(value) if isinstance(value, (list, tuple)) else value
             message.flags.discard("fuzzy")
     with PO_PATH.open("wb") as handle:
         write_po(handle, catalog, width=100, ignore_obsolete=True)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog
+               if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
     print(f"{len(missing)} untranslated", *missing, sep="\n  ")
     return 0
 
