@@ -17,7 +17,7 @@ from offers import access, catalog, creatives, links, stats
 from offers.models import CATEGORIES
 from offers.stats import offer_metrics
 from payouts.currency import CURRENCIES
-from publishers import services
+from publishers import ratings, services  # noqa: F401 - ratings: its models register
 from publishers.forms import BuilderForm, GetLinkForm
 
 bp = Blueprint("publishers", __name__)
