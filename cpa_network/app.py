@@ -73,12 +73,13 @@ def register_blueprints(app: Flask) -> None:
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
     from publishers.api import bp as publishers_api_bp
+    from publishers.stats_views import bp as stats_bp
     from publishers.views import bp as publishers_bp
 
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
                       api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, tracking_bp,
                       offers_bp, moderation_bp, offers_api_bp, publishers_bp,
-                      publishers_api_bp):
+                      publishers_api_bp, stats_bp):
         app.register_blueprint(blueprint)
     # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
     from offers.fastpath import ClickFastPath
