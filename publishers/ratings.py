@@ -103,12 +103,12 @@ class RatingSnapshot:
         return max(1, math.ceil(100 * self.rank / max(1, self.ranked)))
 
 
-def _max_points(name: str) -> float:
+def max_points(name: str) -> float:
     return -FRAUD_PENALTY if name == "fraud" else WEIGHTS.get(name, 0.0)
 
 
 def to_snapshot(row: PublisherRating, badges: tuple[Badge, ...] = ()) -> RatingSnapshot:
-    parts = tuple(RatingPart(name, float(points), _max_points(name))
+    parts = tuple(RatingPart(name, float(points), max_points(name))
                   for name, points in (row.parts or {}).items())
     return RatingSnapshot(row.publisher_id, row.scope, row.score, row.rank, row.ranked,
                           row.previous_score, parts, dict(row.inputs or {}), row.computed_at,
@@ -174,3 +174,12 @@ def leaderboard(scope: str = NETWORK_SCOPE, limit: int = 100,
 
 def last_recomputed_at() -> datetime | None:
     return db.session.scalar(select(func.max(PublisherRating.computed_at)))
+
+
+def scopes_of(publisher_id: int) -> list[RatingSnapshot]:
+    """The publisher's ratings in each category they work in, best rank share first."""
+    rows = list(db.session.scalars(select(PublisherRating).where(
+        PublisherRating.publisher_id == publisher_id,
+        PublisherRating.scope != NETWORK_SCOPE)))
+    return sorted((to_snapshot(r, (Badge("top", r.scope),) if is_top(r) else ()) for r in rows),
+                  key=lambda s: s.top_percent)

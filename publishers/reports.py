@@ -171,7 +171,8 @@ class StatsRow:
 _FALLBACK = {"pending_conversions": "conversions", "pending_payout": "payout"}
 
 
-def _column(name: str):
+def sum_of(name: str):
+    """SUM of a rollup column (0 when empty)."""
     columns = TrafficHourly.__table__.c
     column = columns.get(name)
     if column is None:
@@ -196,7 +197,7 @@ def report(audience: Audience, start: datetime, end: datetime, group_by: str = "
     t = TrafficHourly
     key, key_id = _key(group_by)
     selected = [key, key_id if key_id is not None else key, Offer.currency,
-                *(_column(c) for c in COLUMNS)]
+                *(sum_of(c) for c in COLUMNS)]
     query = (select(*selected).join(Offer, Offer.id == t.offer_id)
              .where(t.hour >= start, t.hour < end))
     if group_by == "link":

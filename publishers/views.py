@@ -103,4 +103,9 @@ NAV = (
     NavItem("publisher", "stats.publisher", _l("Statistics"),
             _l("Clicks, conversions and earnings live, by offer, link, sub-id, country and "
                "day; charts, funnel and CSV.")),
+    NavItem("publisher", "ratings.leaderboard", _l("Ratings"),
+            _l("Your score, rank and trend, the leaderboards, and how offers pay.")),
+    NavItem("advertiser", "ratings.leaderboard", _l("Publishers"),
+            _l("The publisher leaderboard: pick performers and invite them to private "
+               "offers.")),
 )

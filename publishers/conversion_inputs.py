@@ -1,0 +1,17 @@
+"""What the ratings need from conversions beyond the rollups: fraud rejections and hold times.
+
+Read by the scheduled recompute only (one grouped query each), never on a page view.
+"""
+
+from datetime import datetime
+
+
+def fraud_counts(edges: list[datetime], country: str | None = None,
+                 offer_id: int | None = None) -> dict[tuple[int, int, int], int]:
+    """(publisher, offer, segment) -> conversions rejected with fraud signals."""
+    return {}
+
+
+def average_hold_hours(since: datetime) -> dict[int, float]:
+    """offer -> average hours from a conversion to its decision, over decided conversions."""
+    return {}
