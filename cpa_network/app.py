@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from payouts.admin_views import admin_bp as ledger_admin_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
+    from publishers import stats_api  # noqa: F401 - adds its routes to the publishers API
     from publishers.api import bp as publishers_api_bp
     from publishers.rating_views import bp as ratings_bp
     from publishers.stats_views import bp as stats_bp
