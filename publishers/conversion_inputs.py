@@ -15,3 +15,13 @@ def fraud_counts(edges: list[datetime], country: str | None = None,
 def average_hold_hours(since: datetime) -> dict[int, float]:
     """offer -> average hours from a conversion to its decision, over decided conversions."""
     return {}
+
+
+def fraud_by_offer(advertiser_id: int, start: datetime, end: datetime) -> dict[int, int]:
+    """offer -> the advertiser's conversions rejected for fraud signals in [start, end)."""
+    return {}
+
+
+def fraud_queue_size() -> int:
+    """Conversions held for the operator's fraud review."""
+    return 0

@@ -7,7 +7,7 @@ from flask_login import current_user
 from cpa_network.accounts.sessions import role_required
 from cpa_network.database import utcnow
 from cpa_network.errors import ValidationFailed
-from publishers import dashboards, reports
+from publishers import dashboards, network_dashboards, ratings, reports
 
 bp = Blueprint("stats", __name__)
 LIVE_POLL_MS = 5000
@@ -63,3 +63,36 @@ def publisher_csv():
     board = _publisher_dashboard()
     body = dashboards.to_csv(dashboards.CSV_HEADER, dashboards.csv_rows(board.rows))
     return csv_response(body, f"stats-{board.group_by}-{board.period.first}-{board.period.last}")
+
+
+@bp.route("/advertiser/stats")
+@role_required("advertiser")
+def advertiser():
+    tz = reports.zone(current_user.timezone)
+    board = network_dashboards.advertiser_dashboard(current_user.id, requested_period(tz), tz,
+                                                    utcnow())
+    return render_template("publishers/advertiser_stats.html", board=board,
+                           periods=reports.PERIODS, statuses=reports.STATUSES,
+                           ratings=ratings.publisher_ratings([r.key_id for r in
+                                                              board.publishers]))
+
+
+@bp.route("/advertiser/stats/<any(offers, publishers):table>.csv")
+@role_required("advertiser")
+def advertiser_csv(table: str):
+    tz = reports.zone(current_user.timezone)
+    period = requested_period(tz)
+    group = "offer" if table == "offers" else "publisher"
+    rows = reports.report(reports.Audience(advertiser_id=current_user.id), period.start,
+                          period.end, group, tz)
+    body = dashboards.to_csv(dashboards.CSV_HEADER, dashboards.csv_rows(rows))
+    return csv_response(body, f"{table}-{period.first}-{period.last}")
+
+
+@bp.route("/admin/stats")
+@role_required("admin")
+def operator():
+    tz = reports.zone(current_user.timezone)
+    board = network_dashboards.operator_dashboard(requested_period(tz), tz)
+    return render_template("publishers/operator_stats.html", board=board,
+                           periods=reports.PERIODS, statuses=reports.STATUSES)

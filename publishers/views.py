@@ -105,6 +105,12 @@ NAV = (
                "day; charts, funnel and CSV.")),
     NavItem("publisher", "ratings.leaderboard", _l("Ratings"),
             _l("Your score, rank and trend, the leaderboards, and how offers pay.")),
+    NavItem("advertiser", "stats.advertiser", _l("Statistics"),
+            _l("Clicks, conversions and spend per offer and publisher, budget left, caps, "
+               "and who brings your conversions.")),
+    NavItem("admin", "stats.operator", _l("Network"),
+            _l("Network totals, revenue, top publishers and offers, fraud queue, job "
+               "queues.")),
     NavItem("advertiser", "ratings.leaderboard", _l("Publishers"),
             _l("The publisher leaderboard: pick performers and invite them to private "
                "offers.")),
