@@ -66,11 +66,15 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.pages import bp as pages_bp
     from payouts import api as payouts_api  # noqa: F401 - adds its routes to the API blueprint
     from payouts.admin_views import admin_bp as ledger_admin_bp
+    from payouts.earnings_views import bp as earnings_bp
+    from payouts.payout_admin_views import bp as payouts_admin_bp
+    from payouts.payout_admin_views import queues_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
 
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
-                      api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp):
+                      api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, earnings_bp,
+                      payouts_admin_bp, queues_bp):
         app.register_blueprint(blueprint)
 
 
@@ -102,14 +106,18 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """Operator commands: users, worker, ledger, demo."""
+    """Operator commands (users, worker, ledger, payouts, demo), periodic jobs, demo steps."""
     from cpa_network.accounts.demo import create_people
     from cpa_network.cli import init_cli
     from cpa_network.demo import demo_cli, register_demo_steps
-    from payouts.cli import ledger_cli
-    from payouts.demo import fund_advertisers
+    from cpa_network.schedule import register_periodic
+    from payouts.cli import ledger_cli, payouts_cli
+    from payouts.demo import fund_advertisers, pay_publishers
+    from payouts.tasks import PERIODIC as PAYOUT_JOBS
 
     init_cli(app)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
-    register_demo_steps(app, create_people, fund_advertisers)
+    app.cli.add_command(payouts_cli)
+    register_periodic(app, *PAYOUT_JOBS)
+    register_demo_steps(app, create_people, fund_advertisers, pay_publishers)

@@ -9,6 +9,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
+
+def _int_list(value: str) -> list[int]:
+    """"30,120,600" -> [30, 120, 600]."""
+    return [int(part) for part in value.split(",") if part.strip()]
+
+
 # Environment variables read at start-up: name -> (config key, type).
 ENVIRONMENT_SETTINGS = {
     "SECRET_KEY": ("SECRET_KEY", str),
@@ -23,6 +29,12 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_LOGIN": ("RATELIMIT_LOGIN", str),
     "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
     "LAST_SEEN_RESOLUTION_S": ("LAST_SEEN_RESOLUTION_S", int),
+    "STRIPE_CONNECT_WEBHOOK_SECRET": ("STRIPE_CONNECT_WEBHOOK_SECRET", str),
+    "STRIPE_TIMEOUT_S": ("STRIPE_TIMEOUT_S", float),
+    "PAYOUT_MINIMUM": ("PAYOUT_MINIMUM", str),
+    "PAYOUT_JOB_TIMEOUT_S": ("PAYOUT_JOB_TIMEOUT_S", int),
+    "PAYOUT_RETRY_INTERVALS": ("PAYOUT_RETRY_INTERVALS", _int_list),
+    "PAYOUT_STUCK_AFTER_S": ("PAYOUT_STUCK_AFTER_S", int),
 }
 
 
@@ -63,6 +75,14 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name; werkzeug's memory-hard default
     LAST_SEEN_RESOLUTION_S = 300  # how stale last_seen_at may get before it is rewritten
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+
+    # Payouts (payouts/): see the README's "Payouts".
+    STRIPE_CONNECT_WEBHOOK_SECRET = ""  # the Connect endpoint's secret (account.updated), if apart
+    STRIPE_TIMEOUT_S = 20.0  # one Stripe HTTP call; well below PAYOUT_JOB_TIMEOUT_S
+    PAYOUT_MINIMUM = "50.00"  # the network's minimum payout, in major units of any currency
+    PAYOUT_JOB_TIMEOUT_S = 180  # RQ kills a payout job running longer than this
+    PAYOUT_RETRY_INTERVALS = [30, 120, 600, 1800, 3600]  # transient gateway errors, seconds
+    PAYOUT_STUCK_AFTER_S = 600  # the reconciler looks at payouts unfinished for this long
 
 
 class DevelopmentConfig(Config):

@@ -9,6 +9,11 @@ from cpa_network.notifications.models import Notification
 
 MESSAGES = {
     "new_referral": _l("%(name)s signed up through your invite link and is now your referral."),
+    "payout_paid": _l("Payout #%(id)s of %(amount)s was sent to your payout account."),
+    "payout_failed": _l("Payout #%(id)s of %(amount)s failed (%(reason)s); the money is back in "
+                        "your available balance."),
+    "ledger_check_failed": _l("The ledger check of %(day)s found %(failed)s failing check(s): "
+                              "%(checks)s. Open the Ledger page for details."),
 }
 
 

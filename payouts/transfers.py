@@ -1,0 +1,186 @@
+"""The payout job's work: one transfer per payout, whatever crashes, races and retries happen.
+
+The state lives in the database; RQ only triggers. The job is three short transactions:
+
+    T1  lock the payout row (SELECT ... FOR UPDATE); past `submitting`: nothing to send.
+        requested -> submitting, attempts + 1; COMMIT - the evidence that a transfer may exist.
+    T2  lock the row again and hold it across the gateway calls, so two workers never call the
+        gateway for one payout at the same time. A later attempt (the row was already
+        `submitting`: a retry, a killed work-horse, a racing worker) first looks for the
+        transfer at the gateway (transfer_group `payout_<id>`, metadata.payout_id); if there is
+        none it creates it with the idempotency key `payout-<id>-transfer`. The transfer id is
+        stored (UNIQUE); submitting -> submitted; COMMIT.
+    T3  the ledger: payout in flight -> paid out (key `payout:<id>:settle`);
+        submitted -> paid; COMMIT.
+
+A work-horse killed anywhere leaves `submitting` or `submitted` behind; the next attempt (RQ's
+retry or the reconciler, payouts/reconcile.py) finds the transfer instead of making a second
+one, so even an idempotency key Stripe has forgotten (after 24 h) cannot duplicate it.
+Transient gateway errors (timeouts, 5xx, rate limits) leave the payout `submitting` and raise, so
+RQ retries with backoff. Permanent ones fail it and return the money to available. A gateway
+that already saw the key with other parameters stops the payout for an operator (`needs_review`),
+money still in flight, nothing posted.
+"""
+
+import logging
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from cpa_network.accounts.models import User
+from cpa_network.database import utcnow
+from cpa_network.extensions import db
+from cpa_network.notifications.services import notify
+from payouts import ledger
+from payouts.currency import format_money
+from payouts.gateway import GatewayError, IdempotencyMismatch, PaymentGateway, gateway_named
+from payouts.models import AccountKind, Payout, PayoutStatus
+from payouts.withdrawals import refs_of, transition
+
+log = logging.getLogger(__name__)
+S = PayoutStatus
+K = AccountKind
+
+# Why a payout failed, for the publisher; other gateway codes are shown as they are.
+FAILURE_LABELS = {
+    "account_blocked": _l("your account is blocked"),
+    "balance_insufficient": _l("the network's payout balance is too low; try again later"),
+    "account_invalid": _l("the payout account cannot receive transfers"),
+    "resource_missing": _l("the payout account no longer exists"),
+}
+
+
+def failure_label(payout: Payout):
+    return FAILURE_LABELS.get(payout.failure_code, payout.failure_reason or payout.failure_code)
+
+
+def lock_payout(payout_id: int, skip_locked: bool = False) -> Payout | None:
+    """The payout row, locked until the transaction ends (None: missing, or locked elsewhere
+    when `skip_locked`)."""
+    return db.session.scalar(
+        select(Payout).where(Payout.id == payout_id)
+        .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
+
+
+def process_payout(payout_id: int, gateway: PaymentGateway | None = None) -> str:
+    """The job: claim (T1), transfer (T2), book (T3); returns what happened. Safe to run twice,
+    concurrently, or after a crash at any point."""
+    outcome, first_attempt = claim(payout_id)
+    db.session.commit()
+    if outcome == "claimed":
+        try:
+            outcome = submit(payout_id, first_attempt, gateway)
+        except GatewayError:
+            db.session.commit()  # keep the error this attempt met; the money stays in flight
+            raise
+        db.session.commit()
+    if outcome == S.SUBMITTED:
+        outcome = settle_paid(payout_id)
+        db.session.commit()
+    return outcome
+
+
+def claim(payout_id: int) -> tuple[str, bool]:
+    """T1: ("claimed", is this the first attempt) or why there is nothing to send."""
+    payout = lock_payout(payout_id)
+    if payout is None:
+        return "missing", False
+    if payout.needs_review:
+        return "needs_review", False
+    if payout.status not in (S.REQUESTED, S.SUBMITTING):
+        return payout.status, False
+    first_attempt = payout.status == S.REQUESTED
+    if first_attempt:
+        publisher = db.session.get(User, payout.publisher_id)
+        if publisher.is_blocked:
+            fail_payout(payout, "account_blocked", "the publisher is blocked")
+            return S.FAILED.value, False
+        transition(payout, S.SUBMITTING)
+        payout.submitting_at = utcnow()
+    payout.attempts += 1
+    return "claimed", first_attempt
+
+
+def submit(payout_id: int, first_attempt: bool, gateway: PaymentGateway | None = None) -> str:
+    """T2: the transfer, found or created, under the row lock. Raises a retryable
+    `GatewayError` (after noting it on the row) for RQ to retry."""
+    payout = lock_payout(payout_id)
+    if payout.status != S.SUBMITTING or payout.needs_review:
+        return payout.status  # another worker got there first
+    try:
+        gateway = gateway or gateway_named(payout.gateway)
+        transfer = None if first_attempt else gateway.find_transfer(payout)
+        if transfer is None:
+            transfer = gateway.create_transfer(payout)
+    except IdempotencyMismatch:
+        return stop_for_review(payout, f"idempotency key {payout.idempotency_key} was already "
+                                       "used with other parameters")
+    except GatewayError as error:
+        payout.last_error = describe(error)
+        if error.retryable:
+            log.warning("payout %s: %s; will retry", payout.id, payout.last_error)
+            raise
+        fail_payout(payout, error.gateway_code, payout.last_error)
+        return S.FAILED.value
+    return record_transfer(payout, transfer)
+
+
+def record_transfer(payout: Payout, transfer) -> str:
+    """Store the gateway's transfer on the (locked, submitting) payout."""
+    if not transfer.matches(payout):
+        return stop_for_review(payout, f"transfer {transfer.id} ({transfer.amount} "
+                                       f"{transfer.currency} to {transfer.destination}) does not "
+                                       "match this payout")
+    payout.transfer_id = transfer.id
+    transition(payout, S.SUBMITTED)
+    payout.submitted_at = utcnow()
+    payout.last_error = ""
+    return S.SUBMITTED.value
+
+
+def settle_paid(payout_id: int) -> str:
+    """T3: book a submitted payout as paid out, once."""
+    payout = lock_payout(payout_id)
+    if payout is None or payout.status != S.SUBMITTED:
+        return payout.status if payout else "missing"
+    owner, code = payout.publisher_id, payout.currency
+    ledger.post_transaction(
+        f"payout:{payout.id}:settle",
+        ledger.transfer(ledger.account(K.PAYOUT_IN_FLIGHT, owner, code),
+                        ledger.account(K.PUBLISHER_PAID, owner, code), payout.amount),
+        "payout_paid", {**refs_of(payout), "transfer": payout.transfer_id},
+        description=f"{payout.gateway} transfer {payout.transfer_id}")
+    transition(payout, S.PAID)
+    payout.settled_at = utcnow()
+    notify(owner, "payout_paid", f"payout_paid:{payout.id}", id=payout.id,
+           amount=format_money(payout.amount, code))
+    return S.PAID.value
+
+
+def fail_payout(payout: Payout, code: str, reason: str) -> None:
+    """Refused for good: the money goes back to available (the same settle key as paid)."""
+    owner, currency = payout.publisher_id, payout.currency
+    transition(payout, S.FAILED)
+    payout.failure_code, payout.failure_reason = code[:60], reason[:300]
+    payout.settled_at = utcnow()
+    ledger.post_transaction(
+        f"payout:{payout.id}:settle",
+        ledger.transfer(ledger.account(K.PAYOUT_IN_FLIGHT, owner, currency),
+                        ledger.account(K.PUBLISHER_AVAILABLE, owner, currency), payout.amount),
+        "payout_failed", {**refs_of(payout), "failure": payout.failure_code})
+    notify(owner, "payout_failed", f"payout_failed:{payout.id}", id=payout.id,
+           amount=format_money(payout.amount, currency), reason=str(failure_label(payout)))
+
+
+def stop_for_review(payout: Payout, error: str) -> str:
+    """Stop without posting anything: the money stays in flight until an operator decides."""
+    log.error("payout %s needs review: %s", payout.id, error)
+    payout.needs_review = True
+    payout.last_error = error[:300]
+    return "needs_review"
+
+
+def describe(error: GatewayError) -> str:
+    cause = error.__cause__
+    detail = getattr(cause, "user_message", None) or (str(cause) if cause else str(error.message))
+    return f"{error.gateway_code or error.code}: {detail}"[:300]
