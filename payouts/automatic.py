@@ -58,11 +58,12 @@ def run_automatic_payouts(now: datetime | None = None) -> dict[str, int]:
 
 
 def _available_balances(publisher_id: int) -> list[tuple[str, int]]:
-    return list(db.session.execute(
+    rows = db.session.execute(
         select(LedgerAccount.currency, LedgerAccount.balance).where(
             LedgerAccount.kind == AccountKind.PUBLISHER_AVAILABLE,
             LedgerAccount.owner_id == publisher_id, LedgerAccount.balance > 0)
-        .order_by(LedgerAccount.currency)).tuples())
+        .order_by(LedgerAccount.currency))
+    return [(code, balance) for code, balance in rows]
 
 
 def _exists(request_key: str) -> bool:

@@ -23,7 +23,7 @@ class DayTotals:
 def status_counts() -> dict[str, int]:
     rows = db.session.execute(select(Payout.status, func.count()).group_by(Payout.status))
     counts = {status.value: 0 for status in S}
-    counts.update(dict(rows.tuples()))
+    counts.update({status: count for status, count in rows})
     counts["needs_review"] = db.session.scalar(
         select(func.count()).where(Payout.needs_review.is_(True))) or 0
     return counts

@@ -90,7 +90,7 @@ def job_in(queue_name: str, job_id: str) -> tuple[Job, Queue]:
 
 def error_text(job: Job) -> str:
     result = job.latest_result()
-    return (result.exc_string if result is not None and result.exc_string else job.exc_info) or ""
+    return (result.exc_string or "") if result is not None else ""
 
 
 def requeue_failed(queue_name: str, job_id: str) -> Job:

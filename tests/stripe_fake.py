@@ -127,6 +127,11 @@ class FakeStripe(ConnectObjects):
         """Process the next `times` matching calls, then hold each response for `seconds`."""
         self.delays.append(Delay(method, re.compile(f"^{path}"), seconds, times))
 
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does after 24 hours: a key it saw becomes new again."""
+        with self._lock:
+            self._idempotency.clear()
+
     def take_delay(self, method: str, path: str) -> float:
         with self._lock:
             for delay in self.delays:
