@@ -35,6 +35,7 @@ ENVIRONMENT_SETTINGS = {
     "PAYOUT_JOB_TIMEOUT_S": ("PAYOUT_JOB_TIMEOUT_S", int),
     "PAYOUT_RETRY_INTERVALS": ("PAYOUT_RETRY_INTERVALS", _int_list),
     "PAYOUT_STUCK_AFTER_S": ("PAYOUT_STUCK_AFTER_S", int),
+    "PAYOUT_BATCH_SIZE": ("PAYOUT_BATCH_SIZE", int),
 }
 
 
@@ -83,6 +84,7 @@ class Config:
     PAYOUT_JOB_TIMEOUT_S = 180  # RQ kills a payout job running longer than this
     PAYOUT_RETRY_INTERVALS = [30, 120, 600, 1800, 3600]  # transient gateway errors, seconds
     PAYOUT_STUCK_AFTER_S = 600  # the reconciler looks at payouts unfinished for this long
+    PAYOUT_BATCH_SIZE = 100  # payouts per job in the weekly automatic run
 
 
 class DevelopmentConfig(Config):

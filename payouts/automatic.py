@@ -3,7 +3,9 @@ once per ISO week and currency, as soon as it reaches their threshold.
 
 The job runs hourly rather than once a week, so a week whose slot no worker saw is not lost;
 the request key `auto:<publisher>:<currency>:<ISO week>` (UNIQUE) makes a week pay once however
-often the job runs, and concurrently.
+often the job runs, and concurrently. The payouts are sent in batch jobs (PAYOUT_BATCH_SIZE per
+job): a job per payout would pay a fork, a database connection and cold caches per transfer.
+A payout whose batch job is lost is sent by the reconciler (it queues it on its own).
 """
 
 import logging
@@ -34,6 +36,7 @@ def run_automatic_payouts(now: datetime | None = None) -> dict[str, int]:
     """Request this week's automatic payouts; one transaction per payout."""
     now = now or utcnow()
     report: Counter = Counter()
+    requested: list[int] = []
     accounts = db.session.scalars(select(PayoutAccount).where(
         PayoutAccount.automatic.is_(True), PayoutAccount.payouts_enabled.is_(True))).all()
     for account in accounts:
@@ -46,14 +49,20 @@ def run_automatic_payouts(now: datetime | None = None) -> dict[str, int]:
             if available < threshold(account, code) or _exists(key):
                 continue
             try:
-                request_withdrawal(publisher, min(available, currencies.max_minor(code)), code,
-                                   automatic=True, request_key=key)
+                payout = request_withdrawal(publisher, min(available, currencies.max_minor(code)),
+                                            code, automatic=True, request_key=key, enqueue=False)
                 db.session.commit()
+                requested.append(payout.id)
                 report["requested"] += 1
             except (DomainError, IntegrityError) as error:  # IntegrityError: a concurrent run
                 db.session.rollback()
                 log.info("automatic payout %s not requested: %s", key, error)
                 report["refused"] += 1
+    if requested:
+        from payouts.tasks import enqueue_payout_batches  # tasks.py imports this module
+
+        enqueue_payout_batches(requested)
+        db.session.commit()  # nothing left to write: this commit releases the enqueues
     return dict(report)
 
 

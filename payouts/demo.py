@@ -58,9 +58,9 @@ def pay_publishers(context: DemoContext) -> None:
         first = withdrawals.request_withdrawal(publisher, available // 2, "USD")
         if index == 1:
             continue  # left requested: in flight until the worker pays it
-        _, first_attempt = transfers.claim(first.id)
+        transfers.claim([first.id])
         if index == 2:
             transfers.fail_payout(first, "balance_insufficient", "demo: platform balance too low")
             continue
-        transfers.submit(first.id, first_attempt, sandbox)
-        transfers.settle_paid(first.id)
+        transfers.submit(first.id, True, sandbox)
+        transfers.settle_paid([first.id])

@@ -36,8 +36,9 @@ def reconcile_payouts(now: datetime | None = None,
     now = now or utcnow()
     cutoff = now - timedelta(seconds=current_app.config["PAYOUT_STUCK_AFTER_S"])
     report: Counter = Counter()
-    for payout_id in _ids(Payout.status == S.SUBMITTED):
-        report[f"submitted_{settle_paid(payout_id)}"] += 1
+    submitted = _ids(Payout.status == S.SUBMITTED)
+    if submitted:
+        report["submitted_paid"] += len(settle_paid(submitted))
         db.session.commit()
     for payout_id in _ids(Payout.status == S.SUBMITTING, Payout.submitting_at < cutoff,
                           Payout.needs_review.is_(False)):
@@ -70,7 +71,7 @@ def resolve_submitting(payout_id: int, gateway: PaymentGateway | None = None) ->
     if record_transfer(payout, transfer) != S.SUBMITTED:
         return "needs_review"
     db.session.commit()
-    return settle_paid(payout_id)
+    return settle_paid([payout_id]).get(payout_id, "settled_elsewhere")
 
 
 def requeue(payout_id: int) -> bool:

@@ -1,6 +1,8 @@
 """Money jobs: take ids, re-read state, safe to run twice. Periodic ones are listed in PERIODIC
 (registered in create_app); every worker's beat enqueues each slot once."""
 
+from collections import Counter
+
 from flask import current_app
 from rq import Retry
 from rq.exceptions import NoSuchJobError
@@ -24,8 +26,15 @@ def send_refund(refund_id: int) -> None:
 @task
 def send_payout(payout_id: int) -> str:
     """Transfer one payout exactly once (payouts/transfers.py). Commits after each of its
-    three steps on purpose: the state must survive a crash between them."""
+    steps on purpose: the state must survive a crash between them."""
     return transfers.process_payout(payout_id)
+
+
+@task
+def send_payouts(payout_ids: list[int]) -> dict[str, int]:
+    """A batch of payouts (the weekly run): one job, one work-horse and one database connection
+    for many transfers, each still made exactly once."""
+    return dict(Counter(transfers.process_payouts(payout_ids).values()))
 
 
 @task
@@ -75,6 +84,17 @@ def _payout_job(payout_id: int) -> Job | None:
         return Job.fetch(payout_job_id(payout_id), connection=redis_connection())
     except NoSuchJobError:
         return None
+
+
+def enqueue_payout_batches(payout_ids: list[int]) -> None:
+    """Queue batch jobs of PAYOUT_BATCH_SIZE payouts once the current transaction commits."""
+    size = current_app.config["PAYOUT_BATCH_SIZE"]
+    for start in range(0, len(payout_ids), size):
+        batch = payout_ids[start:start + size]
+        enqueue_after_commit(send_payouts, batch, queue="payouts",
+                             job_id=f"payouts-{batch[0]}-{batch[-1]}", retry=payout_retry(),
+                             job_timeout=current_app.config["PAYOUT_JOB_TIMEOUT_S"] * 2
+                             + len(batch))
 
 
 def payout_job_waiting(payout_id: int) -> bool:

@@ -1,17 +1,19 @@
 """The payout job's work: one transfer per payout, whatever crashes, races and retries happen.
 
-The state lives in the database; RQ only triggers. The job is three short transactions:
+The state lives in the database; RQ only triggers. A job takes one payout (a withdrawal) or a
+batch (the weekly automatic payouts), in short transactions:
 
-    T1  lock the payout row (SELECT ... FOR UPDATE); past `submitting`: nothing to send.
-        requested -> submitting, attempts + 1; COMMIT - the evidence that a transfer may exist.
-    T2  lock the row again and hold it across the gateway calls, so two workers never call the
-        gateway for one payout at the same time. A later attempt (the row was already
-        `submitting`: a retry, a killed work-horse, a racing worker) first looks for the
-        transfer at the gateway (transfer_group `payout_<id>`, metadata.payout_id); if there is
-        none it creates it with the idempotency key `payout-<id>-transfer`. The transfer id is
-        stored (UNIQUE); submitting -> submitted; COMMIT.
+    T1  lock the payout rows (SELECT ... FOR UPDATE SKIP LOCKED: a row another worker holds is
+        its business); past `submitting`: nothing to send. requested -> submitting,
+        attempts + 1; COMMIT - the evidence that a transfer may exist.
+    T2  per payout: lock the row again and hold it across the gateway calls, so two workers
+        never call the gateway for one payout at the same time. A later attempt (the row was
+        already `submitting`: a retry, a killed work-horse, a racing worker) first looks for
+        the transfer at the gateway (transfer_group `payout_<id>`, metadata.payout_id); if there
+        is none it creates it with the idempotency key `payout-<id>-transfer`. The transfer id
+        is stored (UNIQUE); submitting -> submitted; COMMIT.
     T3  the ledger: payout in flight -> paid out (key `payout:<id>:settle`);
-        submitted -> paid; COMMIT.
+        submitted -> paid; COMMIT (once for a batch).
 
 A work-horse killed anywhere leaves `submitting` or `submitted` behind; the next attempt (RQ's
 retry or the reconciler, payouts/reconcile.py) finds the transfer instead of making a second
@@ -30,7 +32,7 @@ from sqlalchemy import select
 from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
-from cpa_network.notifications.services import notify
+from cpa_network.notifications.services import notify, notify_many
 from payouts import ledger
 from payouts.currency import format_money
 from payouts.gateway import GatewayError, IdempotencyMismatch, PaymentGateway, gateway_named
@@ -46,6 +48,8 @@ FAILURE_LABELS = {
     "account_blocked": _l("your account is blocked"),
     "balance_insufficient": _l("the network's payout balance is too low; try again later"),
     "account_invalid": _l("the payout account cannot receive transfers"),
+    "insufficient_capabilities_for_transfer": _l("the payout account cannot receive transfers "
+                                                 "yet; finish the onboarding at Stripe"),
     "resource_missing": _l("the payout account no longer exists"),
 }
 
@@ -62,49 +66,69 @@ def lock_payout(payout_id: int, skip_locked: bool = False) -> Payout | None:
         .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
 
 
-def process_payout(payout_id: int, gateway: PaymentGateway | None = None) -> str:
-    """The job: claim (T1), transfer (T2), book (T3); returns what happened. Safe to run twice,
-    concurrently, or after a crash at any point."""
-    outcome, first_attempt = claim(payout_id)
+def process_payouts(payout_ids: list[int],
+                    gateway: PaymentGateway | None = None) -> dict[int, str]:
+    """The job, for one payout or a batch: claim (T1), transfer each (T2), book (T3); what
+    happened to each. Safe to run twice, concurrently, or after a crash at any point. A
+    retryable gateway error books what was sent, keeps the error on the row and raises, so RQ
+    retries the rest later (with backoff) instead of hammering a gateway that is down."""
+    outcomes, claimed = claim(payout_ids)
     db.session.commit()
-    if outcome == "claimed":
-        try:
-            outcome = submit(payout_id, first_attempt, gateway)
-        except GatewayError:
-            db.session.commit()  # keep the error this attempt met; the money stays in flight
-            raise
-        db.session.commit()
-    if outcome == S.SUBMITTED:
-        outcome = settle_paid(payout_id)
-        db.session.commit()
-    return outcome
+    sent = [payout_id for payout_id, outcome in outcomes.items() if outcome == S.SUBMITTED]
+    try:
+        for payout_id, first_attempt in claimed.items():
+            outcomes[payout_id] = submit(payout_id, first_attempt, gateway)
+            db.session.commit()
+            if outcomes[payout_id] == S.SUBMITTED:
+                sent.append(payout_id)
+    except GatewayError:
+        db.session.commit()  # the error this attempt met; the money stays in flight
+        raise
+    finally:
+        if sent:
+            outcomes.update(settle_paid(sent))
+            db.session.commit()
+    return outcomes
 
 
-def claim(payout_id: int) -> tuple[str, bool]:
-    """T1: ("claimed", is this the first attempt) or why there is nothing to send."""
-    payout = lock_payout(payout_id)
-    if payout is None:
-        return "missing", False
-    if payout.needs_review:
-        return "needs_review", False
-    if payout.status not in (S.REQUESTED, S.SUBMITTING):
-        return payout.status, False
-    first_attempt = payout.status == S.REQUESTED
-    if first_attempt:
-        publisher = db.session.get(User, payout.publisher_id)
-        if publisher.is_blocked:
+def process_payout(payout_id: int, gateway: PaymentGateway | None = None) -> str:
+    return process_payouts([payout_id], gateway)[payout_id]
+
+
+def claim(payout_ids: list[int]) -> tuple[dict[int, str], dict[int, bool]]:
+    """T1: lock the rows nobody else holds; requested -> submitting. Returns the outcome of
+    those with nothing to send (`busy`: missing or held by another worker) and, for the claimed
+    ones, whether this is their first attempt (else the transfer may exist: look first)."""
+    rows = db.session.scalars(
+        select(Payout).where(Payout.id.in_(payout_ids)).order_by(Payout.id)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)).all()
+    outcomes = {payout_id: "busy" for payout_id in payout_ids}
+    blocked = set(db.session.scalars(select(User.id).where(
+        User.id.in_({payout.publisher_id for payout in rows}), User.blocked_at.is_not(None))))
+    claimed = {}
+    for payout in rows:
+        if payout.needs_review or payout.status not in (S.REQUESTED, S.SUBMITTING):
+            outcomes[payout.id] = "needs_review" if payout.needs_review else payout.status
+            continue
+        first_attempt = payout.status == S.REQUESTED
+        if first_attempt and payout.publisher_id in blocked:
             fail_payout(payout, "account_blocked", "the publisher is blocked")
-            return S.FAILED.value, False
-        transition(payout, S.SUBMITTING)
-        payout.submitting_at = utcnow()
-    payout.attempts += 1
-    return "claimed", first_attempt
+            outcomes[payout.id] = S.FAILED.value
+            continue
+        if first_attempt:
+            transition(payout, S.SUBMITTING)
+            payout.submitting_at = utcnow()
+        payout.attempts += 1
+        outcomes[payout.id], claimed[payout.id] = "claimed", first_attempt
+    return outcomes, claimed
 
 
 def submit(payout_id: int, first_attempt: bool, gateway: PaymentGateway | None = None) -> str:
-    """T2: the transfer, found or created, under the row lock. Raises a retryable
-    `GatewayError` (after noting it on the row) for RQ to retry."""
-    payout = lock_payout(payout_id)
+    """T2: the transfer, found or created, under the row lock (held across the gateway calls).
+    Raises a retryable `GatewayError` (after noting it on the row) for RQ to retry."""
+    payout = lock_payout(payout_id, skip_locked=True)
+    if payout is None:
+        return "busy"  # another worker holds it: it is calling the gateway right now
     if payout.status != S.SUBMITTING or payout.needs_review:
         return payout.status  # another worker got there first
     try:
@@ -138,23 +162,32 @@ def record_transfer(payout: Payout, transfer) -> str:
     return S.SUBMITTED.value
 
 
-def settle_paid(payout_id: int) -> str:
-    """T3: book a submitted payout as paid out, once."""
-    payout = lock_payout(payout_id)
-    if payout is None or payout.status != S.SUBMITTED:
-        return payout.status if payout else "missing"
-    owner, code = payout.publisher_id, payout.currency
-    ledger.post_transaction(
-        f"payout:{payout.id}:settle",
-        ledger.transfer(ledger.account(K.PAYOUT_IN_FLIGHT, owner, code),
-                        ledger.account(K.PUBLISHER_PAID, owner, code), payout.amount),
-        "payout_paid", {**refs_of(payout), "transfer": payout.transfer_id},
-        description=f"{payout.gateway} transfer {payout.transfer_id}")
-    transition(payout, S.PAID)
-    payout.settled_at = utcnow()
-    notify(owner, "payout_paid", f"payout_paid:{payout.id}", id=payout.id,
-           amount=format_money(payout.amount, code))
-    return S.PAID.value
+def settle_paid(payout_ids: list[int]) -> dict[int, str]:
+    """T3: book submitted payouts as paid out, once each (in one transaction for a batch)."""
+    payouts = db.session.scalars(
+        select(Payout).where(Payout.id.in_(payout_ids), Payout.status == S.SUBMITTED)
+        .order_by(Payout.id).with_for_update().execution_options(populate_existing=True)).all()
+    accounts = ledger.accounts_of({(kind, payout.publisher_id, payout.currency)
+                                   for payout in payouts
+                                   for kind in (K.PAYOUT_IN_FLIGHT, K.PUBLISHER_PAID)})
+    # Every account of the batch locked at once, in id order: batches sharing publishers
+    # cannot deadlock (the ledger then locks them again, already held, per posting).
+    ledger.lock_accounts(account.id for account in accounts.values())
+    for payout in payouts:
+        owner, code = payout.publisher_id, payout.currency
+        ledger.post_transaction(
+            f"payout:{payout.id}:settle",
+            ledger.transfer(accounts[K.PAYOUT_IN_FLIGHT, owner, code],
+                            accounts[K.PUBLISHER_PAID, owner, code], payout.amount),
+            "payout_paid", {**refs_of(payout), "transfer": payout.transfer_id},
+            description=f"{payout.gateway} transfer {payout.transfer_id}")
+        transition(payout, S.PAID)
+        payout.settled_at = utcnow()
+    notify_many("payout_paid", [
+        (payout.publisher_id, f"payout_paid:{payout.id}",
+         {"id": payout.id, "amount": format_money(payout.amount, payout.currency)})
+        for payout in payouts])
+    return {payout.id: S.PAID.value for payout in payouts}
 
 
 def fail_payout(payout: Payout, code: str, reason: str) -> None:

@@ -80,8 +80,10 @@ def transition(payout: Payout, new: PayoutStatus) -> None:
 
 
 def request_withdrawal(publisher: User, amount: int, currency: str, *, automatic: bool = False,
-                       request_key: str | None = None, retry_of: Payout | None = None) -> Payout:
-    """Move `amount` of available earnings into flight and queue its transfer (after commit).
+                       request_key: str | None = None, retry_of: Payout | None = None,
+                       enqueue: bool = True) -> Payout:
+    """Move `amount` of available earnings into flight and queue its transfer (after commit;
+    `enqueue=False`: the caller queues it in a batch).
 
     Refusals, each a named error: not a publisher, blocked, a bad amount or currency, no usable
     payout account, below the threshold (not checked for an operator's retry), more than
@@ -114,9 +116,10 @@ def request_withdrawal(publisher: User, amount: int, currency: str, *, automatic
         raise ExceedsAvailable(fields={"amount": [_l(
             "You can withdraw at most %(available)s.",
             available=format_money(max(error.available, 0), code))]}) from None
-    from payouts.tasks import enqueue_payout  # tasks.py imports this module
+    if enqueue:
+        from payouts.tasks import enqueue_payout  # tasks.py imports this module
 
-    enqueue_payout(payout.id)
+        enqueue_payout(payout.id)
     return payout
 
 

@@ -29,6 +29,18 @@ def notify(user_id: int, kind: str, dedupe_key: str, **params) -> Notification:
     return notification
 
 
+def notify_many(kind: str, items: list[tuple[int, str, dict]]) -> None:
+    """`notify` for many (user id, dedupe key, params) at once: two statements, not two each."""
+    if not items:
+        return
+    keys = {(user_id, key) for user_id, key, _ in items}
+    existing = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key).where(
+        Notification.dedupe_key.in_({key for _, key in keys}))).all())
+    db.session.add_all(Notification(user_id=user_id, kind=kind, params=params, dedupe_key=key)
+                       for user_id, key, params in items if (user_id, key) not in existing)
+    db.session.flush()
+
+
 def render_message(notification: Notification) -> str:
     template = MESSAGES.get(notification.kind)
     if template is None:

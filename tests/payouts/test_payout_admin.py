@@ -18,7 +18,7 @@ from tests.payouts.helpers import connected_publisher, the_payout
 def failed_payout(amount: int = 60_00) -> Payout:
     publisher = connected_publisher(earned=amount)
     payout = withdrawals.request_withdrawal(publisher, amount, "USD")
-    transfers.claim(payout.id)
+    transfers.claim([payout.id])
     transfers.fail_payout(payout, "balance_insufficient", "platform balance too low")
     db.session.commit()
     get_queue("payouts").empty()

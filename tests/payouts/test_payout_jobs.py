@@ -11,7 +11,7 @@ from cpa_network.notifications.models import Notification
 from payouts import ledger, withdrawals
 from payouts.invariants import check_ledger
 from payouts.models import AccountKind, LedgerTransaction
-from payouts.tasks import send_payout
+from payouts.tasks import enqueue_payout_batches, send_payout
 from tests.conftest import run_worker_burst
 from tests.factories import make_user
 from tests.payouts.helpers import connect_stripe_account, earn, the_payout
@@ -159,4 +159,41 @@ def test_the_same_key_with_another_amount_stops_the_job_with_a_recorded_error(
     assert settled == 0 and balances(payout.publisher_id) == (40_00, 60_00, 0)
     assert len(stripe_workers.transfers()) == 1  # the earlier one, for 1.00: nothing new
     assert get_queue("payouts").failed_job_registry.count == 0  # stopped, not crashed
+    assert check_ledger().ok
+
+
+def batch_of(fake, count: int) -> list[int]:
+    """`count` publishers onboarded at the fake, each with one payout queued in one batch job
+    (as the weekly automatic run queues them)."""
+    ids = []
+    for _ in range(count):
+        publisher = make_user("publisher")
+        connect_stripe_account(publisher, fake)
+        earn(publisher.id, 50_00)
+        ids.append(withdrawals.request_withdrawal(publisher, 50_00, "USD", enqueue=False).id)
+        db.session.commit()
+    enqueue_payout_batches(ids)
+    db.session.commit()
+    return ids
+
+
+def test_an_outage_stops_a_batch_and_its_retry_pays_each_payout_once(app, app_context,
+                                                                     stripe_workers):
+    ids = batch_of(stripe_workers, 3)
+    assert get_queue("payouts").job_ids == [f"payouts-{ids[0]}-{ids[-1]}"]
+    stripe_workers.fail_next("POST", "/v1/transfers", status=503)
+    assert run_worker_burst(app, "--queue", "payouts").returncode == 0
+    assert posts(stripe_workers) == 4 and len(stripe_workers.transfers()) == 3
+    assert {the_payout(i).status for i in ids} == {"paid"}
+    assert check_ledger().ok
+
+
+def test_a_refused_payout_fails_alone_in_its_batch(app, app_context, stripe_workers):
+    ids = batch_of(stripe_workers, 3)
+    stripe_workers.objects[the_payout(ids[1]).destination]["capabilities"]["transfers"] = \
+        "inactive"  # Stripe disabled that account after the request
+    assert run_worker_burst(app, "--queue", "payouts").returncode == 0
+    assert [the_payout(i).status for i in ids] == ["paid", "failed", "paid"]
+    assert the_payout(ids[1]).failure_code == "insufficient_capabilities_for_transfer"
+    assert len(stripe_workers.transfers()) == 2
     assert check_ledger().ok

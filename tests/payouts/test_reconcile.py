@@ -26,7 +26,7 @@ def crashed_payout(fake, amount: int = 75_00) -> Payout:
     payout = withdrawals.request_withdrawal(publisher, amount, "USD")
     db.session.commit()
     get_queue("payouts").empty()
-    transfers.claim(payout.id)
+    transfers.claim([payout.id])
     db.session.commit()
     db.session.execute(update(Payout).where(Payout.id == payout.id).values(
         submitting_at=utcnow() - timedelta(hours=1)))

@@ -87,7 +87,7 @@ def _payout_of(publisher, failed: bool = False):
     earn(publisher.id, 60_00)
     payout = withdrawals.request_withdrawal(publisher, 60_00, "USD")
     if failed:
-        transfers.claim(payout.id)
+        transfers.claim([payout.id])
         transfers.fail_payout(payout, "balance_insufficient", "")
     db.session.commit()
     return payout
