@@ -83,12 +83,16 @@ def process_payouts(payout_ids: list[int],
                 sent.append(payout_id)
     except GatewayError:
         db.session.commit()  # the error this attempt met; the money stays in flight
+        _book(sent, outcomes)
         raise
-    finally:
-        if sent:
-            outcomes.update(settle_paid(sent))
-            db.session.commit()
+    _book(sent, outcomes)
     return outcomes
+
+
+def _book(sent: list[int], outcomes: dict[int, str]) -> None:
+    if sent:
+        outcomes.update(settle_paid(sent))
+        db.session.commit()
 
 
 def process_payout(payout_id: int, gateway: PaymentGateway | None = None) -> str:
