@@ -36,6 +36,7 @@ ENVIRONMENT_SETTINGS = {
     "PAYOUT_RETRY_INTERVALS": ("PAYOUT_RETRY_INTERVALS", _int_list),
     "PAYOUT_STUCK_AFTER_S": ("PAYOUT_STUCK_AFTER_S", int),
     "PAYOUT_BATCH_SIZE": ("PAYOUT_BATCH_SIZE", int),
+    "PAYOUT_BATCH_THREADS": ("PAYOUT_BATCH_THREADS", int),
 }
 
 
@@ -85,6 +86,7 @@ class Config:
     PAYOUT_RETRY_INTERVALS = [30, 120, 600, 1800, 3600]  # transient gateway errors, seconds
     PAYOUT_STUCK_AFTER_S = 600  # the reconciler looks at payouts unfinished for this long
     PAYOUT_BATCH_SIZE = 100  # payouts per job in the weekly automatic run
+    PAYOUT_BATCH_THREADS = 4  # transfers of a batch in flight at once (PostgreSQL)
 
 
 class DevelopmentConfig(Config):

@@ -25,17 +25,26 @@ money still in flight, nothing posted.
 """
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpa_network.accounts.models import User
-from cpa_network.database import utcnow
+from cpa_network.database import is_postgres, utcnow
 from cpa_network.extensions import db
 from cpa_network.notifications.services import notify, notify_many
 from payouts import ledger
 from payouts.currency import format_money
-from payouts.gateway import GatewayError, IdempotencyMismatch, PaymentGateway, gateway_named
+from payouts.gateway import (
+    GatewayError,
+    IdempotencyMismatch,
+    PaymentGateway,
+    gateway_named,
+    get_gateway,
+)
 from payouts.models import AccountKind, Payout, PayoutStatus
 from payouts.withdrawals import refs_of, transition
 
@@ -74,25 +83,58 @@ def process_payouts(payout_ids: list[int],
     retries the rest later (with backoff) instead of hammering a gateway that is down."""
     outcomes, claimed = claim(payout_ids)
     db.session.commit()
-    sent = [payout_id for payout_id, outcome in outcomes.items() if outcome == S.SUBMITTED]
-    try:
-        for payout_id, first_attempt in claimed.items():
-            outcomes[payout_id] = submit(payout_id, first_attempt, gateway)
-            db.session.commit()
-            if outcomes[payout_id] == S.SUBMITTED:
-                sent.append(payout_id)
-    except GatewayError:
-        db.session.commit()  # the error this attempt met; the money stays in flight
-        _book(sent, outcomes)
-        raise
-    _book(sent, outcomes)
+    was_sent = [payout_id for payout_id, outcome in outcomes.items() if outcome == S.SUBMITTED]
+    sent, error = send_all(claimed, gateway)
+    outcomes.update(sent)
+    booked = was_sent + [payout_id for payout_id, outcome in sent.items()
+                         if outcome == S.SUBMITTED]
+    if booked:
+        outcomes.update(settle_paid(booked))
+        db.session.commit()
+    if error is not None:
+        raise error  # RQ retries the job; what was sent is booked, the rest stays in flight
     return outcomes
 
 
-def _book(sent: list[int], outcomes: dict[int, str]) -> None:
-    if sent:
-        outcomes.update(settle_paid(sent))
+def send_all(claimed: dict[int, bool], gateway: PaymentGateway | None = None
+             ) -> tuple[dict[int, str], GatewayError | None]:
+    """T2 for each claimed payout, PAYOUT_BATCH_THREADS at a time on PostgreSQL (while one waits
+    for Stripe or its commit, another works; each has its own session and row lock). The first
+    retryable error stops further sends and is returned."""
+    threads = current_app.config["PAYOUT_BATCH_THREADS"] if is_postgres() else 1
+    if len(claimed) <= 1 or threads <= 1:
+        return _send_each(claimed, gateway)
+    app, stop = current_app._get_current_object(), threading.Event()
+    get_gateway()  # built once, before the threads share it
+
+    def send(item: tuple[int, bool]):
+        with app.app_context():
+            try:
+                return _send_each(dict([item]), gateway, stop)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(send, claimed.items()))
+    errors = [error for _, error in results if error is not None]
+    return {k: v for found, _ in results for k, v in found.items()}, (errors or [None])[0]
+
+
+def _send_each(claimed: dict[int, bool], gateway: PaymentGateway | None,
+               stop: threading.Event | None = None) -> tuple[dict[int, str], GatewayError | None]:
+    stop = stop or threading.Event()
+    sent = {}
+    for payout_id, first_attempt in claimed.items():
+        if stop.is_set():
+            break  # the gateway is failing: leave the rest for the retry
+        try:
+            sent[payout_id] = submit(payout_id, first_attempt, gateway)
+        except GatewayError as error:
+            db.session.commit()  # the error this attempt met; the money stays in flight
+            stop.set()
+            return sent, error
         db.session.commit()
+    return sent, None
 
 
 def process_payout(payout_id: int, gateway: PaymentGateway | None = None) -> str:
