@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from cpa_network.extensions import db
-from payouts import escrow, ledger
+from payouts import connect, escrow, ledger
 from payouts.models import AccountKind, LedgerTransaction, Payout, PayoutAccount
 from tests.conftest import Browser
 from tests.factories import make_user
@@ -174,3 +174,20 @@ def test_money_pages_have_no_inline_scripts(client, app_context):
         html = client.get(path).get_data(as_text=True)
         assert "<script>" not in html and "onclick=" not in html, path
     assert 'href="/earnings"' in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_connect_events_may_come_signed_by_their_own_endpoint(client, app, test_side_app,
+                                                              app_context, stripe_fake,
+                                                              monkeypatch):
+    for instance in (app, test_side_app):
+        monkeypatch.setitem(instance.config, "STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_connect")
+    publisher = make_user("publisher")
+    connect.start_onboarding(publisher, "http://x/r", "http://x/b")
+    db.session.commit()
+    account_id = db.session.get(PayoutAccount, publisher.id).external_id
+    event = stripe_fake.event("account.updated", stripe_fake.complete_onboarding(account_id))
+    assert deliver(client, event, secret="whsec_other").status_code == 400
+    answer = deliver(client, event, secret="whsec_connect")
+    assert answer.status_code == 200 and answer.json["outcome"] == "payouts_enabled"
+    assert deliver(client, stripe_fake.event("account.updated", {"id": "acct_unknown"})).json[
+        "outcome"] == "unknown_account"  # the platform's own secret still verifies
