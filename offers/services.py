@@ -261,6 +261,7 @@ def change_status(offer: Offer, target: str) -> Offer:
         funding.check_offer_is_funded(offer)
     if target == st.PENDING:
         offer.rejection_reason = ""
+    offer.paused_reason = ""  # offers.awaiting sets it when it pauses an offer for funds
     offer.status = target
     db.session.flush()
     return offer
