@@ -59,6 +59,8 @@ OFFER = register_schema("Offer", {
         "updated_at": {"type": "string", "format": "date-time"},
         "postback_secret": {"type": "string", "description": "The owner only."},
         "rejection_reason": {"type": "string", "description": "The owner only."},
+        "paused_reason": {"type": "string", "description": "The owner only: "
+                          "`insufficient_funds` when a conversion found the escrow short."},
         "stats_30d": {"type": "object", "properties": {
             "valid_clicks": {"type": "integer"}, "conversions": {"type": "integer"},
             "epc": {"type": ["number", "null"], "description": "Minor units per valid click."},

@@ -24,7 +24,6 @@ so a refused conversion leaves nothing behind (but its log line).
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
@@ -35,7 +34,8 @@ from cpa_network.extensions import db
 from offers import awaiting, caps, conversions, fraud, outgoing, rules
 from offers import status as st
 from offers.conversion_models import AWAITING_FUNDS, PENDING, REJECTED, Conversion
-from offers.models import BASIS_POINTS, Goal, Offer
+from offers.funding import network_fee
+from offers.models import Goal, Offer
 from offers.refusals import (
     ACCEPTED,
     AmountBelowMinimum,
@@ -80,11 +80,6 @@ class Outcome:
     @property
     def message(self):
         return ACCEPTED[self.code][1]
-
-
-def network_fee(payout: int) -> int:
-    """The network's fee on top of a payout, rounded down to a whole minor unit."""
-    return payout * current_app.config["NETWORK_FEE_BP"] // BASIS_POINTS
 
 
 def _existing(offer_id: int, goal_code: str, *, txid: str | None = None,

@@ -98,6 +98,6 @@ def _resume_offers(advertiser_id: int, currency: str) -> None:
 
 def advertisers_waiting() -> list[tuple[int, str]]:
     """(advertiser id, currency) pairs with conversions waiting for funds."""
-    return list(db.session.execute(
+    return [(advertiser_id, currency) for advertiser_id, currency in db.session.execute(
         select(Conversion.advertiser_id, Conversion.currency)
-        .where(Conversion.status == AWAITING_FUNDS).distinct()).tuples())
+        .where(Conversion.status == AWAITING_FUNDS).distinct())]

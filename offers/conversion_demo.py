@@ -17,6 +17,7 @@ from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from offers import attribution, review
 from offers.conversion_models import PENDING, Conversion
+from offers.funding import network_fee
 from offers.tracking import find_click
 from offers.tracking_models import Click
 from payouts import deposits, escrow
@@ -57,7 +58,7 @@ def _fund(context: DemoContext, plan: list[tuple]) -> None:
     needed: dict[tuple, int] = defaultdict(int)
     for _click_id, offer, goal_code, amount, _at in plan:
         payout = offer.goal(goal_code).payout_for(amount or 0)
-        needed[(offer.advertiser_id, offer.currency)] += payout + attribution.network_fee(payout)
+        needed[(offer.advertiser_id, offer.currency)] += payout + network_fee(payout)
     advertisers = {a.id: a for a in context.made["advertisers"]}
     short = context.made["advertisers"][SHORT_ADVERTISER].id
     sandbox = SandboxGateway()

@@ -69,9 +69,7 @@ def bulk():
 @bp.route("/conversions/<int:conversion_id>")
 @role_required("advertiser")
 def detail(conversion_id: int):
-    conversion = review.readable_conversion(current_user, conversion_id)
-    if conversion.advertiser_id != current_user.id:
-        return redirect(url_for("publishers.conversions"))
+    conversion = review.advertiser_conversion(current_user, conversion_id)
     log = list(db.session.scalars(select(PostbackLog).where(
         PostbackLog.conversion_id == conversion.id).order_by(PostbackLog.id)))
     return render_template("offers/conversion.html", conversion=conversion, log=log,
@@ -81,6 +79,7 @@ def detail(conversion_id: int):
 @bp.route("/conversions/<int:conversion_id>/decide", methods=["POST"])
 @role_required("advertiser")
 def decide(conversion_id: int):
+    review.advertiser_conversion(current_user, conversion_id)  # anyone else's: 404
     form = DecisionForm()
     if form.validate_on_submit():
         try:

@@ -97,10 +97,16 @@ def readable_conversion(user: User, conversion_id: int) -> Conversion:
     return found
 
 
-def _owned_locked(advertiser: User, conversion_id: int) -> Conversion:
+def advertiser_conversion(advertiser: User, conversion_id: int) -> Conversion:
+    """A conversion of the advertiser's own offers; anyone else's is "not found"."""
     conversion = db.session.get(Conversion, conversion_id)
     if conversion is None or conversion.advertiser_id != advertiser.id:
         raise NotFound(_l("No such conversion."))
+    return conversion
+
+
+def _owned_locked(advertiser: User, conversion_id: int) -> Conversion:
+    advertiser_conversion(advertiser, conversion_id)
     return conversions.lock_conversion(conversion_id)
 
 
