@@ -21,10 +21,11 @@ A refusal raises a `DomainError` from offers.refusals; the caller rolls the tran
 so a refused conversion leaves nothing behind (but its log line).
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -33,7 +34,13 @@ from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from offers import awaiting, caps, conversions, fraud, outgoing, rules
 from offers import status as st
-from offers.conversion_models import AWAITING_FUNDS, PENDING, REJECTED, Conversion
+from offers.conversion_models import (
+    AWAITING_FUNDS,
+    PENDING,
+    REJECTED,
+    Conversion,
+    PublisherPostback,
+)
 from offers.funding import network_fee
 from offers.models import Goal, Offer
 from offers.refusals import (
@@ -82,12 +89,44 @@ class Outcome:
         return ACCEPTED[self.code][1]
 
 
+# Statements built once per process (building one costs more than running it).
+EXISTING_BY_TXID = select(Conversion).where(
+    Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
+    Conversion.txid == bindparam("value"))
+EXISTING_BY_CLICK = select(Conversion).where(
+    Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
+    Conversion.click_once == bindparam("value"))
+# Everything else a conversion reads before it is written, in one round trip.
+FACTS = select(
+    select(Conversion.id).where(
+        Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
+        or_(Conversion.txid == bindparam("txid"), Conversion.click_once == bindparam("click")))
+    .order_by(Conversion.id).limit(1).scalar_subquery().label("duplicate_id"),
+    select(User.blocked_at.is_not(None)).where(User.id == bindparam("publisher_id"))
+    .scalar_subquery().label("blocked"),
+    exists().where(Conversion.advertiser_id == bindparam("advertiser_id"),
+                   Conversion.currency == bindparam("currency"),
+                   Conversion.status == AWAITING_FUNDS).label("queue"),
+    fraud.SELF_REFERRAL.label("self_referral"),
+    fraud.IP_CONVERSIONS.label("ip_conversions"),
+    exists().where(PublisherPostback.publisher_id == bindparam("publisher_id"),
+                   PublisherPostback.url_template != "",
+                   PublisherPostback.on_created.is_(True)).label("postback"),
+)
+
+
+@functools.cache
+def _insert_statement(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = Conversion.__table__
+    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
 def _existing(offer_id: int, goal_code: str, *, txid: str | None = None,
               click_id: str | None = None) -> Conversion | None:
-    column, value = (Conversion.txid, txid) if txid is not None else \
-        (Conversion.click_once, click_id)
-    return db.session.scalar(select(Conversion).where(
-        Conversion.offer_id == offer_id, Conversion.goal_code == goal_code, column == value))
+    statement = EXISTING_BY_TXID if txid is not None else EXISTING_BY_CLICK
+    return db.session.scalar(statement, {"offer_id": offer_id, "goal": goal_code,
+                                         "value": txid if txid is not None else click_id})
 
 
 def _waits_for_funds(offer: Offer) -> bool:
@@ -133,9 +172,7 @@ def _check_sequence(offer: Offer, goal: Goal, click: ClickInfo | None, customer:
 
 def _insert(values: dict) -> Conversion | None:
     """Insert once: None if an identical conversion (txid or once-per-click) exists already."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    new_id = db.session.execute(dialect.insert(Conversion).values(values)
-                                .on_conflict_do_nothing().returning(Conversion.id)).scalar()
+    new_id = db.session.execute(_insert_statement(db.engine.dialect.name), values).scalar()
     if new_id is None:
         return None
     conversion = Conversion(id=new_id, **values)
@@ -153,13 +190,15 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
     goal = offer.goal(data.goal)
     if goal is None:
         raise GoalUnknown()
-    found = _existing(offer.id, goal.code, txid=data.txid)
-    if found is None and goal.once_per_click and click is not None:
-        found = _existing(offer.id, goal.code, click_id=click.id)
-    if found is not None:
-        return Outcome("duplicate", found)
+    once = click.id if click is not None and goal.once_per_click else None
+    facts = db.session.execute(FACTS, {
+        "publisher_id": publisher_id, "advertiser_id": offer.advertiser_id,
+        "currency": offer.currency, "offer_id": offer.id, "goal": goal.code,
+        "txid": data.txid, "click": once, **fraud.fact_params(click, at)}).one()
+    if facts.duplicate_id is not None:
+        return Outcome("duplicate", db.session.get(Conversion, facts.duplicate_id))
     waits = _waits_for_funds(offer)
-    if db.session.scalar(select(User.blocked_at).where(User.id == publisher_id)) is not None:
+    if facts.blocked:
         raise PublisherBlocked()
     if click is not None:
         _check_click(offer, click, at)
@@ -168,14 +207,16 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
     payout = goal.payout_for(amount)
     if payout <= 0:
         raise AmountInvalid()
-    signals = fraud.signals_for(offer.id, publisher_id, click, at, data.user_agent)
-    waits = waits or awaiting.awaiting_exists(offer.advertiser_id, offer.currency)
+    signals = fraud.signals_for(click, at, self_referral=facts.self_referral,
+                                ip_conversions=facts.ip_conversions,
+                                user_agent=data.user_agent)
+    waits = waits or facts.queue
     subs = click.subs if click else ("",) * 5
     conversion = _insert({
         "offer_id": offer.id, "goal_code": goal.code, "advertiser_id": offer.advertiser_id,
         "publisher_id": publisher_id, "link_id": link_id,
         "click_id": click.id if click else None,
-        "click_once": click.id if click is not None and goal.once_per_click else None,
+        "click_once": once,
         "source": data.source, "txid": data.txid, "customer": data.customer,
         "amount": amount, "currency": offer.currency, "payout": payout,
         "fee": network_fee(payout), "status": AWAITING_FUNDS if waits else PENDING,
@@ -199,7 +240,8 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
     if waits:
         awaiting.pause_for_funds(offer, conversion)
     conversions.count_created(conversion)
-    outgoing.queue_event(conversion, "created")
+    if facts.postback:
+        outgoing.queue_event(conversion, "created")
     db.session.flush()
     code = "insufficient_funds" if waits else "fraud_suspected" if signals else "ok"
     return Outcome(code, conversion)

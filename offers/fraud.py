@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cpa_network.accounts.models import User
@@ -51,9 +51,31 @@ def is_bot_agent(user_agent: str) -> bool:
     return not user_agent or BOT_UA_RE.search(user_agent) is not None
 
 
-def signals_for(offer_id: int, publisher_id: int, click: ClickInfo | None, at: datetime,
-                user_agent: str = "") -> list[str]:
-    """Every signal that applies to a conversion of `click` (None: a promo code) at `at`."""
+# Facts the signals need, as subqueries of the conversion's one "facts" query
+# (offers.attribution), bound by `fact_params`.
+SELF_REFERRAL = exists().where(
+    LoginAddress.user_id == bindparam("publisher_id"),
+    LoginAddress.last_seen_at >= bindparam("login_since"),
+    or_(LoginAddress.ip_hash == bindparam("ip_hash"),
+        LoginAddress.device_hash == bindparam("device_hash")))
+IP_CONVERSIONS = select(func.count()).select_from(Conversion).where(
+    Conversion.ip_hash == bindparam("ip_hash"), Conversion.offer_id == bindparam("offer_id"),
+    Conversion.created_at > bindparam("velocity_since")).scalar_subquery()
+NO_ADDRESS = "-"  # matches no stored hash: a promo-code conversion has no click address
+
+
+def fact_params(click: ClickInfo | None, at: datetime) -> dict:
+    return {"ip_hash": click.ip_hash or NO_ADDRESS if click else NO_ADDRESS,
+            "device_hash": device_hash(click.ip_prefix, click.user_agent) if click
+            else NO_ADDRESS,
+            "login_since": at - timedelta(days=LOGIN_LOOKBACK_DAYS),
+            "velocity_since": at - timedelta(hours=24)}
+
+
+def signals_for(click: ClickInfo | None, at: datetime, *, self_referral: bool,
+                ip_conversions: int, user_agent: str = "") -> list[str]:
+    """Every signal that applies to a conversion of `click` (None: a promo code) at `at`,
+    given the facts read with SELF_REFERRAL and IP_CONVERSIONS."""
     from flask import current_app
 
     config = current_app.config
@@ -64,17 +86,9 @@ def signals_for(offer_id: int, publisher_id: int, click: ClickInfo | None, at: d
         found.append("fast_conversion")
     if {"bot", "flood"} & set(click.flags.split(",")):
         found.append("flagged_click")
-    since = at - timedelta(days=LOGIN_LOOKBACK_DAYS)
-    device = device_hash(click.ip_prefix, click.user_agent)
-    if db.session.scalar(select(LoginAddress.id).where(
-            LoginAddress.user_id == publisher_id, LoginAddress.last_seen_at >= since,
-            or_(LoginAddress.ip_hash == click.ip_hash, LoginAddress.device_hash == device))
-            .limit(1)) is not None:
+    if self_referral:
         found.append("self_referral")
-    recent = db.session.scalar(select(func.count()).select_from(Conversion).where(
-        Conversion.ip_hash == click.ip_hash, Conversion.offer_id == offer_id,
-        Conversion.created_at > at - timedelta(hours=24)))
-    if click.ip_hash and recent + 1 >= config["FRAUD_IP_CONVERSIONS"]:
+    if click.ip_hash and ip_conversions + 1 >= config["FRAUD_IP_CONVERSIONS"]:
         found.append("ip_velocity")
     if is_bot_agent(click.user_agent) or (user_agent and is_bot_agent(user_agent)):
         found.append("bot_agent")

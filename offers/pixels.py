@@ -12,10 +12,8 @@ The JS snippet (`static/js/pixel.js`) builds the same request from data attribut
 import base64
 from datetime import datetime
 
-from cpa_network.extensions import db
 from offers import attribution
-from offers.models import Offer
-from offers.postbacks import Trace, conversion_input
+from offers.postbacks import Trace, conversion_input, load_offer
 from offers.refusals import UnknownClick
 from offers.tracking import find_click, is_click_id
 
@@ -30,7 +28,7 @@ def cookie_name(offer_id: int) -> str:
 def ingest(offer_id: int, cookie_click_id: str | None, params: dict[str, str], user_agent: str,
            trace: Trace, at: datetime | None = None) -> attribution.Outcome:
     """Record the goal for the click the browser's attribution cookie names."""
-    offer = db.session.get(Offer, offer_id)
+    offer = load_offer(offer_id)
     if offer is None:
         raise UnknownClick()
     trace.offer_id = offer.id

@@ -25,7 +25,10 @@ from datetime import datetime
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert
+from sqlalchemy.orm import joinedload
 
+from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from offers import attribution, links
@@ -131,7 +134,7 @@ def ingest(params: dict[str, str], trace: Trace,
     named = params.get("offer_id", "").strip()
     if click is None or (named and named != str(click.offer_id)):
         raise UnknownClick()
-    offer = db.session.get(Offer, click.offer_id)
+    offer = load_offer(click.offer_id)
     trace.offer_id = offer.id
     authenticate(offer, params)
     return attribution.record(offer, click.link_id, click.publisher_id, click, data, at)
@@ -151,6 +154,12 @@ def ingest_promo(advertiser_id: int, params: dict[str, str], trace: Trace,
     return attribution.record(link.offer, link.id, link.publisher_id, None, data, at)
 
 
+def load_offer(offer_id: int) -> Offer | None:
+    """The offer with its goals and caps, in one query."""
+    return db.session.get(Offer, offer_id, options=(joinedload(Offer.goals),
+                                                    joinedload(Offer.caps)))
+
+
 def _offer_named(params: dict[str, str]) -> int | None:
     value = params.get("offer_id", "")
     if not value.isdigit() or len(value) > 12:
@@ -158,14 +167,17 @@ def _offer_named(params: dict[str, str]) -> int | None:
     return db.session.scalar(db.select(Offer.id).where(Offer.id == int(value)))
 
 
+LOG_INSERT = insert(PostbackLog.__table__)  # built once; Core, not the ORM's bulk insert
+
+
 def log(trace: Trace, params: dict[str, str], answer: Answer, *, source: str, method: str,
         remote_ip: str) -> None:
-    db.session.add(PostbackLog(
-        offer_id=trace.offer_id or _offer_named(params), source=source, method=method,
-        params={k: ("***" if k in MASKED else v) for k, v in params.items()},
-        remote_prefix=ip_prefix(remote_ip) if remote_ip else "", code=answer.code,
-        http_status=answer.http_status, message=answer.message[:500],
-        conversion_id=answer.conversion_id))
+    db.session.execute(LOG_INSERT, {
+        "offer_id": trace.offer_id or _offer_named(params), "source": source, "method": method,
+        "params": {k: ("***" if k in MASKED else v) for k, v in params.items()},
+        "remote_prefix": ip_prefix(remote_ip) if remote_ip else "", "code": answer.code,
+        "http_status": answer.http_status, "message": answer.message[:500],
+        "conversion_id": answer.conversion_id, "received_at": utcnow()})
 
 
 def receive(run, params: dict[str, str], *, source: str, method: str = "GET",

@@ -63,11 +63,12 @@ def hold_conversion(conversion_id: int, advertiser_id: int, publisher_id: int, c
 
     `available_at` (the end of the hold period) goes into the refs, for the publisher's pages.
     """
-    escrow = ledger.account(K.ADVERTISER_ESCROW, advertiser_id, currency)
-    legs = [Leg(escrow, -(payout + fee)),
-            Leg(ledger.account(K.ADVERTISER_HOLD, advertiser_id, currency), payout)]
+    accounts = ledger.owner_accounts(advertiser_id, currency, (
+        K.ADVERTISER_ESCROW, K.ADVERTISER_HOLD, K.NETWORK_PENDING_FEE))
+    legs = [Leg(accounts[K.ADVERTISER_ESCROW], -(payout + fee)),
+            Leg(accounts[K.ADVERTISER_HOLD], payout)]
     if fee:
-        legs.append(Leg(ledger.account(K.NETWORK_PENDING_FEE, advertiser_id, currency), fee))
+        legs.append(Leg(accounts[K.NETWORK_PENDING_FEE], fee))
     refs = _refs(conversion_id, advertiser_id, publisher_id)
     if available_at is not None:
         refs["available_at"] = available_at.isoformat()

@@ -3,11 +3,14 @@ conversions; publishers read only their own; the operator's fraud queue and bloc
 
 from datetime import timedelta
 
+import jsonschema
 from sqlalchemy import select
 
+from cpa_network.api.openapi import build_spec
 from cpa_network.extensions import db
 from offers.conversion_models import PostbackLog
 from payouts.models import AccountKind
+from tests.cpa_network.test_openapi import response_schema
 from tests.factories import make_api_key, make_user
 from tests.offers.conversion_helpers import (
     assert_books_balance,
@@ -74,16 +77,21 @@ def test_bulk_review_with_filters(client, app_context):
     assert_books_balance()
 
 
-def test_the_api_lists_filters_and_decides_own_offers_only(client, app_context):
-    offer, link = _with_conversions(client, 3)
+def test_the_api_lists_filters_and_decides_own_offers_only(app, client, app_context):
+    offer, _link = _with_conversions(client, 3)
     c1, c2, c3 = conversions()
     auth = {"Authorization": f"Bearer {make_api_key(offer.advertiser)}"}
     listed = client.get(f"/api/v1/conversions?status=pending&offer_id={offer.id}",
                         headers=auth).json
+    with app.app_context():
+        spec = build_spec(app)
+    jsonschema.validate(listed, response_schema(spec, "/api/v1/conversions", "get", 200))
     assert [c["id"] for c in listed["conversions"]] == [c3.id, c2.id, c1.id]
     assert listed["conversions"][0]["fee"] == 1_00 and listed["total"] == 3
     approved = client.post(f"/api/v1/conversions/{c1.id}/approve", headers=auth)
     assert approved.status_code == 200 and approved.json["status"] == "approved"
+    jsonschema.validate(approved.json, response_schema(
+        spec, "/api/v1/conversions/{conversion_id}/approve", "post", 200))
     no_reason = client.post(f"/api/v1/conversions/{c2.id}/reject", json={}, headers=auth)
     assert no_reason.status_code == 422 and no_reason.json["error"]["code"] == \
         "reason_required"
@@ -164,7 +172,7 @@ def test_blocking_from_the_users_page_rejects_pending_conversions(client, app_co
 
 
 def test_postback_log_page_and_the_test_tool(client, app_context):
-    offer, link, click_id = live_setup()
+    offer, _link, click_id = live_setup()
     client.get(postback_url(offer, click_id, txid="LIVE-1"))
     client.get(f"/postback?click_id={click_id}&goal=registration&txid=BAD&secret=wrong")
     client.login(offer.advertiser.email)

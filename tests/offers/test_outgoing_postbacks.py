@@ -27,7 +27,7 @@ class Tracker:
         tracker = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the http.server API
+            def do_GET(self):
                 tracker.requests.append((self.path, dict(self.headers)))
                 time.sleep(tracker.delay)
                 status = tracker.statuses.pop(0) if len(tracker.statuses) > 1 else \

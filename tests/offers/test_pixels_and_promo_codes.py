@@ -10,7 +10,6 @@ from tests.factories import make_api_key, make_user
 from tests.offers.conversion_helpers import (
     assert_books_balance,
     conversions,
-    live_setup,
     postback_url,
 )
 from tests.offers.helpers import click, make_link, make_offer, stored_clicks

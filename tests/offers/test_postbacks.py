@@ -34,7 +34,7 @@ def log_lines() -> list[PostbackLog]:
 
 def test_a_postback_records_a_pending_conversion_and_holds_payout_and_fee(client, app_context):
     """Worked example: escrow 1,000.00; a 10.00 registration with the 10 % fee holds 11.00."""
-    offer, link, click_id = live_setup()
+    offer, _link, click_id = live_setup()
     advertiser = offer.advertiser_id
     response = client.get(postback_url(offer, click_id, txid="ORDER-1"))
     assert response.status_code == 200
@@ -69,7 +69,7 @@ def test_the_same_txid_twice_is_one_conversion_and_a_duplicate_answer(client, ap
 
 def test_two_txids_on_one_click_are_two_conversions_unless_the_goal_pays_once_per_click(
         client, app_context):
-    offer, link, click_id = live_setup(goals=(
+    offer, _link, click_id = live_setup(goals=(
         GoalData("lead", "fixed", 2_00), GoalData("install", "fixed", 1_00, once_per_click=True)))
     for txid in ("L-1", "L-2"):
         assert client.get(postback_url(offer, click_id, goal="lead", txid=txid)).json[
@@ -146,7 +146,7 @@ def test_unknown_click_is_404_and_logged_under_the_named_offer(client, app_conte
 
 
 def test_missing_parameters_are_an_invalid_request(client, app_context):
-    offer, _link, click_id = live_setup()
+    _offer, _link, click_id = live_setup()
     response = client.get(f"/postback?click_id={click_id}&goal=registration")
     assert response.status_code == 400 and response.json["status"] == "invalid_request"
 
@@ -181,7 +181,7 @@ def test_a_country_the_offer_does_not_take_is_403(client, app_context):
 
 
 def test_a_cap_refuses_the_conversion_over_it(client, app_context):
-    offer, link, click_id = live_setup(caps=(CapData("offer", "day", "conversions", 1),))
+    offer, _link, click_id = live_setup(caps=(CapData("offer", "day", "conversions", 1),))
     assert client.get(postback_url(offer, click_id, txid="1")).json["status"] == "ok"
     over = client.get(postback_url(offer, click_id, txid="2"))
     assert over.status_code == 409 and over.json["status"] == "cap_reached"
