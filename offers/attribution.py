@@ -25,6 +25,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
@@ -152,8 +153,8 @@ def _check_amount(offer: Offer, goal: Goal, data: ConversionInput) -> int:
     if data.currency and data.currency.upper() != offer.currency:
         raise CurrencyMismatch()
     if goal.payout_type == "percent" and not amount:
-        raise AmountInvalid(AmountInvalid.default_message,
-                            fields={"amount": ["percent goals are paid from the sale amount"]})
+        raise AmountInvalid(_l("A percent goal is paid from the sale amount: send amount."),
+                            fields={"amount": [_l("Required.")]})
     if goal.min_amount and (amount or 0) < goal.min_amount:
         raise AmountBelowMinimum()
     return amount or 0
@@ -186,7 +187,7 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
     """Record one conversion of `offer` for the publisher (of `click`, or of a promo code)."""
     at = at or utcnow()
     if not 0 < len(data.txid) <= TXID_MAX or len(data.customer) > CUSTOMER_MAX:
-        raise InvalidPostback(fields={"txid": [f"1 to {TXID_MAX} characters"]})
+        raise InvalidPostback(fields={"txid": [_l("From 1 to %(n)d characters.", n=TXID_MAX)]})
     goal = offer.goal(data.goal)
     if goal is None:
         raise GoalUnknown()
