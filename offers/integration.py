@@ -48,7 +48,7 @@ const SECRET = "{secret}";
 const enc = (s) => encodeURIComponent(s)
   .replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 
-async function sendPostback(clickId, orderId{amount_arg}) {{
+async function sendPostback(clickId, orderId{amount_arg_js}) {{
   const params = {{ click_id: clickId, goal: "{goal}", txid: orderId{amount_js} }};
   const canonical = Object.keys(params).sort()
     .map((k) => `${{enc(k)}}=${{enc(params[k])}}`).join("&");
@@ -86,6 +86,7 @@ def examples(offer: Offer, base: str) -> list[Example]:
         "amount_q": "&amount=4990" if percent else "",
         "amount_d": " -d amount=4990" if percent else "",
         "amount_arg": ", amount_minor" if percent else "",
+        "amount_arg_js": ", amountMinor" if percent else "",
         "amount_py": ", \"amount\": str(amount_minor)" if percent else "",
         "amount_php": ", 'amount' => (string) $amountMinor" if percent else "",
         "amount_js": ", amount: String(amountMinor)" if percent else "",
