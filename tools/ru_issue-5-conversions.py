@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text: Cyrillic letters look like Latin ones
 """Russian translations for issue 5 (conversions): `python tools/i18n_fill.py` merges them.
 Plural messages are keyed by their (singular, plural) tuple, valued by the three Russian forms."""
 
