@@ -118,7 +118,7 @@ def conversion_input(params: dict[str, str], source: str,
     if amount and not AMOUNT_RE.match(amount):
         raise AmountInvalid(fields={"amount": [AmountInvalid.default_message]})
     return attribution.ConversionInput(
-        goal=params["goal"].strip(), txid=params["txid"].strip(),
+        goal=params["goal"].strip().lower(), txid=params["txid"].strip(),
         amount=int(amount) if amount else None, currency=params.get("currency", "").strip(),
         customer=params.get("customer", "").strip(), source=source, user_agent=user_agent)
 

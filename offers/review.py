@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from cpa_network.accounts.models import User
 from cpa_network.accounts.services import block_user
@@ -81,12 +82,18 @@ def _filtered(query, f: ReviewFilter):
     return query.order_by(Conversion.created_at.desc(), Conversion.id.desc())
 
 
+def _listed():
+    """Conversions with the offer and publisher each row shows, loaded with them."""
+    return select(Conversion).options(joinedload(Conversion.offer),
+                                      joinedload(Conversion.publisher))
+
+
 def advertiser_query(advertiser_id: int, f: ReviewFilter):
-    return _filtered(select(Conversion).where(Conversion.advertiser_id == advertiser_id), f)
+    return _filtered(_listed().where(Conversion.advertiser_id == advertiser_id), f)
 
 
 def publisher_query(publisher_id: int, f: ReviewFilter):
-    return _filtered(select(Conversion).where(Conversion.publisher_id == publisher_id), f)
+    return _filtered(_listed().where(Conversion.publisher_id == publisher_id), f)
 
 
 def readable_conversion(user: User, conversion_id: int) -> Conversion:
