@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.clicks import free_port, wait_for_port  # noqa: E402
+from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -199,13 +199,7 @@ def main() -> int:
         print("targets met" if good else "targets NOT met")
         return 0 if good else 1
     finally:
-        for process in reversed(started):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop(started)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
         admin.dispose()

@@ -14,7 +14,7 @@ from offers import conversions, postbacks, review, services
 from offers.conversion_forms import DecisionForm, TestPostbackForm
 from offers.conversion_models import STATUSES, PostbackLog
 from offers.conversions import STATUS_LABELS
-from offers.fraud import SIGNAL_LABELS, SIGNALS
+from offers.fraud import SIGNAL_LABELS
 from offers.tracking_models import Click
 
 bp = Blueprint("conversions", __name__, url_prefix="/advertiser")
@@ -35,8 +35,8 @@ def index():
     page = db.paginate(review.advertiser_query(current_user.id, f), per_page=PAGE_SIZE,
                        error_out=False)
     return render_template("offers/conversions.html", page=page, f=f, form=DecisionForm(),
-                           offers=services.offers_of(current_user), statuses=STATUSES,
-                           signals=SIGNALS)
+                           offer_choices=[(o.id, o.name) for o in services.offers_of(current_user)],
+                           statuses=STATUSES)
 
 
 @bp.route("/conversions/bulk", methods=["POST"])

@@ -127,7 +127,8 @@ def conversions():
     page = db.paginate(review.publisher_query(current_user.id, f), per_page=50,
                        error_out=False)
     return render_template("publishers/conversions.html", page=page, f=f, statuses=STATUSES,
-                           links=links.links_of(current_user))
+                           offer_choices=[(link.offer_id, link.offer.name)
+                                          for link in links.links_of(current_user)])
 
 
 @bp.route("/conversions/postback", methods=["GET", "POST"])
