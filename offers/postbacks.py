@@ -2,8 +2,8 @@
 
 Parameters (query string, form body or a JSON object): `click_id`, `goal`, `txid` (required);
 `amount` (whole minor units of the sale: 1250 for 12.50), `currency`, `customer` (the
-advertiser's customer id, for goal sequences), `offer_id` (optional: files a postback whose
-click is unknown under the offer's log). Authentication, either:
+advertiser's customer id, for goal sequences), `offer_id` (optional; must be the click's
+offer; files a postback whose click is unknown under the offer's log). Authentication, either:
 
 - `secret`: the offer's postback secret, as is; or
 - `signature`: HMAC-SHA256, hex, keyed with the postback secret, over the canonical string:
