@@ -63,12 +63,13 @@ def hold_conversion(conversion_id: int, advertiser_id: int, publisher_id: int, c
 
     `available_at` (the end of the hold period) goes into the refs, for the publisher's pages.
     """
-    accounts = ledger.owner_accounts(advertiser_id, currency, (
-        K.ADVERTISER_ESCROW, K.ADVERTISER_HOLD, K.NETWORK_PENDING_FEE))
-    legs = [Leg(accounts[K.ADVERTISER_ESCROW], -(payout + fee)),
-            Leg(accounts[K.ADVERTISER_HOLD], payout)]
+    code = currency.upper()
+    found = ledger.accounts_of({(kind, advertiser_id, code) for kind in (
+        K.ADVERTISER_ESCROW, K.ADVERTISER_HOLD, K.NETWORK_PENDING_FEE)})  # one query
+    legs = [Leg(found[(K.ADVERTISER_ESCROW, advertiser_id, code)], -(payout + fee)),
+            Leg(found[(K.ADVERTISER_HOLD, advertiser_id, code)], payout)]
     if fee:
-        legs.append(Leg(accounts[K.NETWORK_PENDING_FEE], fee))
+        legs.append(Leg(found[(K.NETWORK_PENDING_FEE, advertiser_id, code)], fee))
     refs = _refs(conversion_id, advertiser_id, publisher_id)
     if available_at is not None:
         refs["available_at"] = available_at.isoformat()

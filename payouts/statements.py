@@ -31,6 +31,9 @@ REASON_LABELS = {
     "escrow_withdrawal": _l("Withdrawal requested"),
     "escrow_refunded": _l("Refund sent"),
     "refund_failed": _l("Refund failed, money returned"),
+    "payout_requested": _l("Payout requested"),
+    "payout_paid": _l("Payout sent"),
+    "payout_failed": _l("Payout failed, money returned"),
     "reversal": _l("Correction (reversal)"),
 }
 

@@ -2,7 +2,7 @@
 goal sequences, offers paused for funds, rollups by conversion status
 
 Revision ID: 0006_conversions
-Revises: 0004_offers
+Revises: 0005_payouts
 Create Date: 2026-11-22 13:51:14.196098
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_conversions'
-down_revision = '0004_offers'
+down_revision = '0005_payouts'
 branch_labels = None
 depends_on = None
 
