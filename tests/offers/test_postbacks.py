@@ -11,6 +11,7 @@ from cpa_network.notifications.models import Notification
 from offers import postbacks, services
 from offers import status as st
 from offers.conversion_models import PostbackLog
+from offers.models import Offer
 from offers.services import CapData, GoalData
 from payouts.models import AccountKind
 from tests.factories import make_user
@@ -289,3 +290,55 @@ def test_another_advertisers_secret_does_not_work(client, app_context):
     db.session.commit()
     response = client.get(postback_url(other, click_id))
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(("goals", "message"), [
+    ((GoalData("a", "fixed", 1_00, requires_goal="a"),), "can only require another goal"),
+    ((GoalData("a", "fixed", 1_00, requires_goal="zzz"),), "can only require another goal"),
+    ((GoalData("a", "fixed", 1_00, requires_goal="b"),
+      GoalData("b", "fixed", 1_00, requires_goal="a")), "go round in a circle"),
+    ((GoalData("a", "fixed", 1_00, min_amount=-1),), "minimum amount is not valid"),
+])
+def test_goal_sequences_are_validated(goals, message, app_context):
+    from cpa_network.errors import ValidationFailed
+    from tests.offers.helpers import offer_data
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.validate(offer_data(goals=goals))
+    assert any(message in str(m) for m in refused.value.fields["goals"])
+
+
+def test_the_api_takes_goal_sequences(client, app_context):
+    from tests.factories import make_api_key
+
+    auth = {"Authorization": f"Bearer {make_api_key(make_user('advertiser'))}"}
+    body = {"name": "Bank card", "category": "finance", "currency": "USD",
+            "landing_url": "https://bank.example.com/?c={click_id}",
+            "goals": [{"code": "registration", "payout_type": "fixed", "payout": 100,
+                       "once_per_click": True},
+                      {"code": "first_payment", "payout_type": "fixed", "payout": 500,
+                       "requires_goal": "registration", "min_amount": 1000}]}
+    created = client.post("/api/v1/offers", json=body, headers=auth)
+    assert created.status_code == 201, created.json
+    goals = created.json["goals"]
+    assert goals[0]["once_per_click"] is True
+    assert (goals[1]["requires_goal"], goals[1]["min_amount"]) == ("registration", 1000)
+    body["goals"][0]["once_per_click"] = "yes"
+    assert client.post("/api/v1/offers", json=body, headers=auth).status_code == 422
+
+
+def test_the_offer_form_takes_goal_sequences(client, app_context):
+    from tests.offers.test_offers import _form
+
+    make_user("advertiser", email="adv@example.com")
+    client.login("adv@example.com")
+    response = client.submit("/advertiser/offers/new", _form(**{
+        "goals-0-once_per_click": "y", "goals-1-requires_goal": "install",
+        "goals-1-min_amount": "10.00"}))
+    assert response.status_code == 302
+    offer = db.session.scalar(select(Offer))
+    install, purchase = offer.goals
+    assert install.once_per_click and not purchase.once_per_click
+    assert (purchase.requires_goal, purchase.min_amount) == ("install", 10_00)
+    edit = client.get(f"/advertiser/offers/{offer.id}/edit").get_data(as_text=True)
+    assert 'value="10.00"' in edit and 'value="install"' in edit
