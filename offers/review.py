@@ -20,7 +20,7 @@ from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, NotFound, ValidationFailed
 from cpa_network.extensions import db
 from offers import conversions
-from offers.conversion_models import PENDING, STATUSES, Conversion
+from offers.conversion_models import AWAITING_FUNDS, PENDING, STATUSES, Conversion
 
 DECISIONS = ("approve", "reject")
 MAX_BULK = 500
@@ -156,11 +156,11 @@ def approve_due(now: datetime | None = None, batch: int = 500) -> int:
     the status is re-checked under the lock, so running twice approves once."""
     now = now or utcnow()
     approved = 0
-    rows = db.session.scalars(
+    rows = list(db.session.scalars(
         select(Conversion).where(Conversion.status == PENDING, Conversion.held.is_(False),
                                  Conversion.hold_until <= now)
         .order_by(Conversion.hold_until, Conversion.id).limit(batch)
-        .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)))
     for conversion in rows:
         if conversion.status == PENDING and not conversion.held:
             conversions.approve(conversion, now=now)
@@ -172,7 +172,7 @@ def fraud_queue(limit: int = 200) -> list[Conversion]:
     """Undecided conversions held for review, oldest first."""
     return list(db.session.scalars(
         select(Conversion).where(Conversion.held.is_(True),
-                                 Conversion.status.in_((PENDING, "awaiting_funds")))
+                                 Conversion.status.in_((PENDING, AWAITING_FUNDS)))
         .order_by(Conversion.created_at).limit(limit)))
 
 
