@@ -14,20 +14,16 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 
 from cpa_network.accounts.models import User
 from cpa_network.errors import ValidationFailed
 from cpa_network.extensions import db
 from offers.models import Offer
+from offers.stats import STATUS_COLUMNS
 from offers.tracking_models import SUB_IDS, TrackingLink, TrafficHourly
 
-STATUSES = ("pending", "approved", "rejected", "awaiting_funds")
-# Status -> (count column, payout column) in traffic_hourly.
-STATUS_COLUMNS = {"pending": ("pending_conversions", "pending_payout"),
-                  "approved": ("approved_conversions", "approved_payout"),
-                  "rejected": ("rejected_conversions", "rejected_payout"),
-                  "awaiting_funds": ("awaiting_conversions", "awaiting_payout")}
+STATUSES = tuple(STATUS_COLUMNS)  # pending, approved, rejected, awaiting_funds
 CLICK_COLUMNS = ("clicks", "unique_clicks", "flagged_clicks")
 COLUMNS = (*CLICK_COLUMNS, *(c for pair in STATUS_COLUMNS.values() for c in pair))
 GROUPS = ("day", "offer", "link", *SUB_IDS, "country")
@@ -166,20 +162,9 @@ class StatsRow:
         return self.count("rejected") / decided if decided else None
 
 
-# Until the rollups count conversions by status (issue 5), their non-rejected conversions
-# and payout stand in for "pending" and the other statuses read 0.
-_FALLBACK = {"pending_conversions": "conversions", "pending_payout": "payout"}
-
-
 def sum_of(name: str):
     """SUM of a rollup column (0 when empty)."""
-    columns = TrafficHourly.__table__.c
-    column = columns.get(name)
-    if column is None:
-        column = columns.get(_FALLBACK.get(name, ""))
-    if column is None:
-        return literal(0)
-    return func.coalesce(func.sum(column), 0)
+    return func.coalesce(func.sum(TrafficHourly.__table__.c[name]), 0)
 
 
 def _key(group_by: str):
