@@ -1,6 +1,7 @@
 """Property: whatever clicks (and conversions) arrive, in any order and with retries, the hourly
 rollups equal a recount of the raw rows."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -8,10 +9,15 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from cpa_network.extensions import db
+from offers import review
 from offers.clickstore import hour_of, store_clicks
+from offers.conversion_models import Conversion
+from offers.models import Offer
+from offers.stats import CONVERSION_COUNTERS, STATUS_COLUMNS
 from offers.tracking import new_click_id
-from offers.tracking_models import SUB_IDS, Click, TrafficHourly
+from offers.tracking_models import SUB_IDS, Click, TrackingLink, TrafficHourly
 from tests.factories import make_user
+from tests.offers.conversion_helpers import postback_url, stored_click
 from tests.offers.helpers import make_link, make_offer
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -84,10 +90,78 @@ def test_click_rollups_equal_a_recount(app_context, clicks, batches, replay):
 
 def _links():
     """Three links, made once per test (examples of one test share the database)."""
-    from offers.tracking_models import TrackingLink
-
     found = list(db.session.scalars(select(TrackingLink).order_by(TrackingLink.id)))
     if found:
         return found
     offer = make_offer()
     return [make_link(offer, make_user("publisher")) for _ in range(3)]
+
+
+conversion_strategy = st.fixed_dictionaries({
+    "link": st.integers(0, 1),
+    "minutes_ago": st.integers(1, 3 * 24 * 60),
+    "decision": st.sampled_from(["", "approve", "reject"]),
+    "country": st.sampled_from(["RU", "DE"]),
+})
+_txids = itertools.count(1)
+
+
+def _conversion_recount() -> dict:
+    counts: dict[tuple, dict] = {}
+    for c in db.session.scalars(select(Conversion)):
+        key = (hour_of(c.created_at), c.link_id, c.country, *(c.subs[s] for s in SUB_IDS))
+        row = counts.setdefault(key, dict.fromkeys(CONVERSION_COUNTERS, 0))
+        count, amount = STATUS_COLUMNS[c.status]
+        row[count] += 1
+        row[amount] += c.payout
+        if c.status != "rejected":
+            row["conversions"] += 1
+            row["payout"] += c.payout
+    return counts
+
+
+def _conversion_rollups() -> dict:
+    t = TrafficHourly
+    columns = [getattr(t, name) for name in CONVERSION_COUNTERS]
+    found = {}
+    for row in db.session.execute(select(*(getattr(t, k) for k in KEY), *columns)):
+        values = dict(zip(CONVERSION_COUNTERS, (int(v) for v in row[len(KEY):]), strict=True))
+        if any(values.values()):
+            found[tuple(row[:len(KEY)])] = values
+    return found
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=st.lists(conversion_strategy, min_size=1, max_size=6))
+def test_conversion_rollups_equal_a_recount(client, app_context, actions):
+    """Conversions arrive through the real postback, then are approved or rejected by the
+    advertiser: the rollups' per-status counts and payouts equal a recount of the conversions."""
+    offer = _conversion_offer()
+    links = list(db.session.scalars(select(TrackingLink).where(TrackingLink.offer_id == offer.id)
+                                    .order_by(TrackingLink.id)))
+    for action in actions:
+        n = next(_txids)
+        click_id = stored_click(links[action["link"]],
+                                ago=timedelta(minutes=action["minutes_ago"]),
+                                ip=f"77.88.{n // 250 % 250}.{n % 250 + 1}",
+                                country=action["country"], subs=("s", "", "", "", ""))
+        answer = client.get(postback_url(offer, click_id, txid=f"P-{n}"))
+        assert answer.status_code in (200, 201, 202), answer.get_json()
+        conversion_id = answer.get_json()["conversion_id"]
+        held = answer.get_json()["status"] == "fraud_suspected"  # the operator decides those
+        if action["decision"] and not held:
+            review.decide(offer.advertiser, conversion_id, action["decision"], reason="checked")
+            db.session.commit()
+    db.session.expire_all()
+    assert _conversion_rollups() == _conversion_recount()
+
+
+def _conversion_offer():
+    found = db.session.scalar(select(Offer).where(Offer.name == "Property offer"))
+    if found is not None:
+        return found
+    offer = make_offer(name="Property offer", escrow=1_000_000_00)
+    for _ in range(2):
+        make_link(offer, make_user("publisher"))
+    return offer
