@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # stats_data, after the packages
 
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -137,7 +137,7 @@ def load(args, rng: random.Random) -> dict:
     bench_data.write_conversions(copy_rows, conversions, rollups)
     copy_rows("traffic_hourly", bench_data.ROLLUP_COLUMNS,
               bench_data.rollup_rows(rollups))
-    for table in ("users", "offers", "tracking_links"):
+    for table in ("users", "offers", "tracking_links", "conversions"):
         # Fixed table names, no input: the COPYs above gave explicit ids.
         db.session.execute(text(f"SELECT setval('{table}_id_seq', "  # noqa: S608
                                 f"(SELECT max(id) FROM {table}))"))
