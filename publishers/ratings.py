@@ -169,7 +169,7 @@ def leaderboard(scope: str = NETWORK_SCOPE, limit: int = 100,
     rows = db.session.execute(query.limit(limit).offset(offset)).all()
     total = db.session.scalar(select(func.count(PublisherRating.id))
                               .where(PublisherRating.scope == scope)) or 0
-    return [LeaderboardRow(to_snapshot(r), u) for r, u in rows], total
+    return [LeaderboardRow(to_snapshot(r, badges_of([r])), u) for r, u in rows], total
 
 
 def last_recomputed_at() -> datetime | None:

@@ -93,3 +93,14 @@ def test_offer_ratings_show_approval_and_hold_time(client, app_context):
     client.login("pub@example.com")
     html = client.get("/ratings/offers").get_data(as_text=True)
     assert "Rated offer" in html and "75" in html
+
+
+def test_the_top_10_percent_get_a_badge(app_context):
+    offer = make_offer(category="games")
+    made = [_publisher(offer, clicks=1_000, approved=5 * (i + 1)) for i in range(6)]
+    _rate()
+    best = publisher_rating(made[-1].publisher_id)
+    assert best.rank == 1
+    assert {(b.kind, b.scope) for b in best.badges} == {("top", "all"), ("top", "games")}
+    assert "Top 10 %" in str(best.badges[0].label)
+    assert publisher_rating(made[0].publisher_id).badges == ()
