@@ -159,6 +159,7 @@ def register_cli(app: Flask) -> None:
     from payouts.cli import ledger_cli, payouts_cli
     from payouts.demo import fund_advertisers, pay_publishers
     from payouts.tasks import PERIODIC as PAYOUT_JOBS
+    from publishers.cli import ratings_cli
     from publishers.demo import create_links_and_clicks, rate_publishers
     from publishers.tasks import PERIODIC as RATING_JOBS
 
@@ -167,6 +168,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(tracking_cli)
     app.cli.add_command(payouts_cli)
+    app.cli.add_command(ratings_cli)
     register_periodic(app, *TRACKING_JOBS, *PAYOUT_JOBS, *RATING_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
                         create_links_and_clicks, create_conversions, pay_publishers,

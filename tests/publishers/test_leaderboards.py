@@ -132,3 +132,10 @@ def test_dashboards_render_for_each_role(client, app_context):
     client.login("op@example.com")
     html = client.get("/admin/stats").get_data(as_text=True)
     assert "Job queues" in html and "Dash offer" in html
+
+
+def test_the_cli_recomputes(app, app_context):
+    _two_publishers()
+    result = app.test_cli_runner().invoke(args=["ratings", "recompute"])
+    assert result.exit_code == 0, result.output
+    assert "ratings recomputed: 4" in result.output  # 2 publishers x (network + category)
