@@ -5,7 +5,6 @@ one breakdown table; plus CSV for any table."""
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -56,17 +55,25 @@ class Dashboard:
         }
 
 
-def paid_out(publisher_id: int, period: Period) -> dict[str, int]:
-    """Money that reached the publisher (their `publisher_paid` account) in the period."""
+def postings_in(kind: AccountKind, period: Period, owner_id: int | None = None,
+                credits_only: bool = False) -> dict[str, int]:
+    """Per currency, the postings to accounts of `kind` (of one owner) in the period."""
     query = (select(Posting.currency, func.sum(Posting.amount))
              .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
              .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
-             .where(LedgerAccount.kind == AccountKind.PUBLISHER_PAID,
-                    LedgerAccount.owner_id == publisher_id, Posting.amount > 0,
-                    LedgerTransaction.created_at >= period.start,
+             .where(LedgerAccount.kind == kind, LedgerTransaction.created_at >= period.start,
                     LedgerTransaction.created_at < period.end)
              .group_by(Posting.currency))
+    if owner_id is not None:
+        query = query.where(LedgerAccount.owner_id == owner_id)
+    if credits_only:
+        query = query.where(Posting.amount > 0)
     return {currency: int(total) for currency, total in db.session.execute(query)}
+
+
+def paid_out(publisher_id: int, period: Period) -> dict[str, int]:
+    """Money that reached the publisher (their `publisher_paid` account) in the period."""
+    return postings_in(AccountKind.PUBLISHER_PAID, period, publisher_id, credits_only=True)
 
 
 def publisher_dashboard(publisher_id: int, period: Period, group_by: str, tz,
@@ -105,6 +112,3 @@ def to_csv(header: tuple, rows: list[tuple]) -> str:
                          for c in row])
     return buffer.getvalue()
 
-
-def stamp(at: datetime) -> str:
-    return at.strftime("%Y%m%d")

@@ -12,8 +12,9 @@ from offers.models import Offer
 from offers.rules import period_start, usage_from_rollups
 from offers.tracking_models import TrafficHourly
 from payouts.escrow import escrow_balance
-from payouts.models import AccountKind, LedgerAccount, LedgerTransaction, Posting
+from payouts.models import AccountKind
 from publishers import conversion_inputs, reports
+from publishers.dashboards import postings_in
 from publishers.reports import Audience, Period, StatsRow
 
 CAP_ALERT = 0.9
@@ -135,14 +136,7 @@ class OperatorDashboard:
 
 def revenue_in(period: Period) -> dict[str, int]:
     """Net postings to the network's revenue account in the period, per currency."""
-    query = (select(Posting.currency, func.sum(Posting.amount))
-             .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
-             .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
-             .where(LedgerAccount.kind == AccountKind.NETWORK_REVENUE,
-                    LedgerTransaction.created_at >= period.start,
-                    LedgerTransaction.created_at < period.end)
-             .group_by(Posting.currency))
-    return {currency: int(total) for currency, total in db.session.execute(query)}
+    return postings_in(AccountKind.NETWORK_REVENUE, period)
 
 
 def queue_health() -> list[tuple[str, int, int]]:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, select
 
 from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
@@ -224,6 +224,3 @@ def recompute_offer_ratings(now: datetime, window_days: int = WINDOW_DAYS) -> No
     for row in existing.values():
         db.session.delete(row)
 
-
-def rating_count() -> int:
-    return db.session.scalar(select(func.count(PublisherRating.id))) or 0
