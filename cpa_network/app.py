@@ -72,13 +72,17 @@ def register_blueprints(app: Flask) -> None:
     from payouts.admin_views import admin_bp as ledger_admin_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
+    from publishers import exchange_api  # noqa: F401 - adds the /lots routes to the API
     from publishers.api import bp as publishers_api_bp
+    from publishers.exchange_views import admin_bp as exchange_admin_bp
+    from publishers.exchange_views import bp as exchange_bp
+    from publishers.referral_views import bp as referrals_bp
     from publishers.views import bp as publishers_bp
 
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
                       api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, tracking_bp,
                       offers_bp, moderation_bp, offers_api_bp, publishers_bp,
-                      publishers_api_bp):
+                      publishers_api_bp, exchange_bp, exchange_admin_bp, referrals_bp):
         app.register_blueprint(blueprint)
     # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
     from offers.fastpath import ClickFastPath
@@ -99,11 +103,14 @@ def register_templates(app: Flask) -> None:
     from offers.views import NAV as OFFERS_NAV
     from payouts.views import NAV as PAYOUTS_NAV
     from payouts.views import init_money_filters
+    from publishers.exchange_views import NAV as EXCHANGE_NAV
+    from publishers.referral_views import NAV as REFERRALS_NAV
     from publishers.views import NAV as PUBLISHERS_NAV
 
     init_template_helpers(app)
     init_money_filters(app)
-    register_nav(app, *CORE_NAV, *PAYOUTS_NAV, *OFFERS_NAV, *PUBLISHERS_NAV)
+    register_nav(app, *CORE_NAV, *PAYOUTS_NAV, *OFFERS_NAV, *PUBLISHERS_NAV, *REFERRALS_NAV,
+                 *EXCHANGE_NAV)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -133,11 +140,13 @@ def register_cli(app: Flask) -> None:
     from payouts.cli import ledger_cli
     from payouts.demo import fund_advertisers
     from publishers.demo import create_links_and_clicks
+    from publishers.exchange_demo import create_lots
+    from publishers.tasks import PERIODIC as EXCHANGE_JOBS
 
     init_cli(app)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(tracking_cli)
-    register_periodic(app, *TRACKING_JOBS)
+    register_periodic(app, *TRACKING_JOBS, *EXCHANGE_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
-                        create_links_and_clicks)
+                        create_links_and_clicks, create_lots)

@@ -9,6 +9,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
+
+def basis_points_list(text: str) -> tuple[int, ...]:
+    """`"1000,300,100"` -> (1000, 300, 100): non-negative, together at most the whole (10000)."""
+    rates = tuple(int(part) for part in text.split(",") if part.strip())
+    if any(rate < 0 for rate in rates) or sum(rates) > 10_000:
+        raise RuntimeError("REFERRAL_COMMISSION_BP: basis points >= 0 that sum to <= 10000")
+    return rates
+
+
 # Environment variables read at start-up: name -> (config key, type).
 ENVIRONMENT_SETTINGS = {
     "SECRET_KEY": ("SECRET_KEY", str),
@@ -34,6 +43,11 @@ ENVIRONMENT_SETTINGS = {
     "CLICK_REDIS_RETRY_S": ("CLICK_REDIS_RETRY_S", int),
     "CATALOG_MIN_CLICKS": ("CATALOG_MIN_CLICKS", int),
     "CREATIVE_MAX_BYTES": ("CREATIVE_MAX_BYTES", int),
+    "REFERRAL_COMMISSION_BP": ("REFERRAL_COMMISSION_BP", basis_points_list),
+    "EXCHANGE_MIN_PRICE": ("EXCHANGE_MIN_PRICE", int),
+    "EXCHANGE_COMMISSION_BP": ("EXCHANGE_COMMISSION_BP", int),
+    "EXCHANGE_GUARANTEE_DAYS": ("EXCHANGE_GUARANTEE_DAYS", int),
+    "EXCHANGE_MIN_OWNED_DAYS": ("EXCHANGE_MIN_OWNED_DAYS", int),
 }
 
 
@@ -90,6 +104,13 @@ class Config:
     CLICK_REDIS_RETRY_S = 5  # after a Redis failure, clicks go to the database this long
     CATALOG_MIN_CLICKS = 100  # below this many valid clicks in 30 days an offer shows as "new"
     CREATIVE_MAX_BYTES = 1024 * 1024  # banner upload limit
+
+    # The referral program and the exchange (payouts/commissions.py, publishers/exchange*.py).
+    REFERRAL_COMMISSION_BP = (1000, 300, 100)  # share of the network fee per upline level
+    EXCHANGE_MIN_PRICE = 500  # minor units of the lot's currency
+    EXCHANGE_COMMISSION_BP = 500  # the exchange's cut of a released sale, to network revenue
+    EXCHANGE_GUARANTEE_DAYS = 7  # the buyer's money waits this long; disputes are open till then
+    EXCHANGE_MIN_OWNED_DAYS = 7  # a referral can be listed this long after its upline got it
 
 
 class DevelopmentConfig(Config):
