@@ -65,5 +65,5 @@ class ResolveForm(FlaskForm):
 class RefbackForm(FlaskForm):
     refback = IntegerField(_l("Refback, %"), validators=[
         NumberRange(min=0, max=MAX_REFBACK_BP // 100,
-                    message=_l("A refback is between 0 % and 80 %."))])
+                    message=_l("Enter a whole number from 0 to 80."))])
     submit = SubmitField(_l("Save"))

@@ -1,5 +1,6 @@
-"""exchange: referral commissions, refbacks, lots, sales, history, refused listings; on
-PostgreSQL a trigger that refuses an upline change closing a loop in the referral tree
+"""exchange: referral commissions, refbacks, lots, sales, history, refused listings
+
+On PostgreSQL also a trigger that refuses an upline change closing a loop in the referral tree.
 
 Revision ID: 0008_exchange
 Revises: 0004_offers
