@@ -9,6 +9,7 @@ from offers.clickstore import hour_of, upsert_rollups
 from payouts import commissions, escrow, ledger
 from payouts.invariants import check_ledger
 from payouts.models import AccountKind
+from publishers import exchange
 from tests.factories import make_user
 from tests.offers.helpers import make_link, make_offer
 from tests.payouts.helpers import fund_escrow
@@ -78,3 +79,19 @@ def assert_ledger_clean() -> None:
     db.session.expire_all()
     report = check_ledger()
     assert report.ok, [p for check in report.checks for p in check.problems]
+
+
+def sold(price: int = 30_00, refback_bp: int = 0):
+    """A referral listed and bought (in its guarantee period): (sale id, seller, referral,
+    buyer)."""
+    seller = make_user("publisher")
+    referral = make_referral(seller)
+    if refback_bp:
+        commissions.set_refback(seller, referral.id, refback_bp)
+    lot = exchange.list_referral(seller, referral.id, price, "USD")
+    db.session.commit()
+    buyer = make_user("publisher")
+    fund_available(buyer.id, price)
+    sale = exchange.buy_lot(buyer, lot.id)
+    db.session.commit()
+    return sale.id, seller, referral, buyer

@@ -27,6 +27,7 @@ from tests.publishers.exchange_helpers import (
     available,
     fund_available,
     make_referral,
+    sold,
 )
 
 PRICE = 30_00
@@ -189,22 +190,6 @@ def test_commissions_follow_the_referral_from_the_minute_of_the_sale(app, app_co
     assert available(buyer.id) == 1_00 + 30
     assert available(seller.id) == 1_30
     assert_ledger_clean()
-
-
-def sold(price=PRICE, refback_bp=0):
-    seller = make_user("publisher")
-    referral = make_referral(seller)
-    if refback_bp:
-        from payouts import commissions
-
-        commissions.set_refback(seller, referral.id, refback_bp)
-        db.session.commit()
-    lot = listed(seller, referral, price)
-    buyer = make_user("publisher")
-    fund_available(buyer.id, price)
-    sale = exchange.buy_lot(buyer, lot.id)
-    db.session.commit()
-    return sale.id, seller, referral, buyer
 
 
 def test_dispute_refund_returns_money_referral_and_reverses_commissions(app, app_context):

@@ -89,7 +89,7 @@ def test_refback_rules(app, app_context):
 
 
 def test_loops_are_refused_in_code_and_by_the_database(app, app_context):
-    a, b, c = chain(3)
+    a, _, c = chain(3)
     assert commissions.would_create_cycle(a.id, c.id)  # a below its own downline
     assert commissions.would_create_cycle(c.id, c.id)
     assert not commissions.would_create_cycle(c.id, a.id)
