@@ -6,6 +6,7 @@ from wtforms import (
     DecimalField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SubmitField,
     TextAreaField,
@@ -55,8 +56,9 @@ class DisputeForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     decision = RadioField(_l("Decision"), choices=[
-        ("refund", _l("Refund: money back to the buyer, the referral back to the seller")),
-        ("release", _l("Release: pay the seller"))],
+        SelectChoice("refund",
+                     _l("Refund: money back to the buyer, the referral back to the seller")),
+        SelectChoice("release", _l("Release: pay the seller"))],
         validators=[DataRequired(message=_l("Choose refund or release."))])
     note = TextAreaField(_l("Note to both sides"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Decide"))

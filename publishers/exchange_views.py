@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from cpa_network.accounts.models import User
 from cpa_network.accounts.sessions import role_required
@@ -132,7 +133,7 @@ def sell():
                      .order_by(User.display_name, User.id))
     problems = {r.id: exchange.listing_problems(current_user.id, r, now) for r in referrals}
     form = SellForm()
-    form.referral.choices = [(r.id, r.display_name or r.email) for r in referrals
+    form.referral.choices = [SelectChoice(r.id, r.display_name or r.email) for r in referrals
                              if not problems[r.id]]
     if form.validate_on_submit():
         try:

@@ -110,3 +110,38 @@ def test_exchange_pages(client, app_context):
     assert "top up" in client.get(f"/exchange/lots/{lot.id}").get_data(as_text=True)
     assert client.get("/exchange/sell").status_code == 200
     assert client.get("/exchange/mine").status_code == 200
+
+
+def test_sell_dispute_and_resolve_through_the_pages(client, app_context):
+    from publishers.exchange_models import Lot, LotSale
+    from tests.publishers.exchange_helpers import available, fund_available
+
+    seller = make_user("publisher", email="seller@example.com")
+    referral = make_referral(seller)
+    client.login(seller.email)
+    low = client.submit("/exchange/sell", {"referral": referral.id, "price": "1",
+                                           "currency": "USD", "note": ""})
+    assert low.status_code == 200 and "minimum price is $5.00" in low.get_data(as_text=True)
+    made = client.submit("/exchange/sell", {"referral": referral.id, "price": "30.00",
+                                            "currency": "USD", "note": "steady"})
+    assert made.status_code == 302
+    lot = db.session.query(Lot).one()
+    assert (lot.price, lot.note) == (30_00, "steady")
+    client.submit("/logout", {}, page="/dashboard")
+    buyer = make_user("publisher", email="buyer@example.com")
+    fund_available(buyer.id, 30_00)
+    client.login(buyer.email)
+    bought = client.submit(f"/exchange/lots/{lot.id}/buy", {}, page=f"/exchange/lots/{lot.id}")
+    sale = db.session.query(LotSale).one()
+    assert bought.headers["Location"].endswith(f"/exchange/sales/{sale.id}")
+    disputed = client.submit(f"/exchange/sales/{sale.id}/dispute", {"reason": "No activity."})
+    assert disputed.status_code == 302
+    make_user("admin", email="op@example.com")
+    client.submit("/logout", {}, page="/dashboard")
+    client.login("op@example.com")
+    assert "No activity." in client.get("/admin/exchange").get_data(as_text=True)
+    decided = client.submit(f"/admin/exchange/sales/{sale.id}/resolve",
+                            {"decision": "refund", "note": "Fair."}, page="/admin/exchange")
+    assert decided.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(LotSale, sale.id).status == "refunded" and available(buyer.id) == 30_00
