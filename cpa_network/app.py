@@ -72,17 +72,23 @@ def register_blueprints(app: Flask) -> None:
     from payouts.admin_views import admin_bp as ledger_admin_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
-    from publishers import exchange_api  # noqa: F401 - adds the /lots routes to the API
+    from publishers import (
+        exchange_api,  # noqa: F401 - adds the /lots routes to the API
+        stats_api,  # noqa: F401 - adds its routes to the publishers API
+    )
     from publishers.api import bp as publishers_api_bp
     from publishers.exchange_views import admin_bp as exchange_admin_bp
     from publishers.exchange_views import bp as exchange_bp
+    from publishers.rating_views import bp as ratings_bp
     from publishers.referral_views import bp as referrals_bp
+    from publishers.stats_views import bp as stats_bp
     from publishers.views import bp as publishers_bp
 
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
                       api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, tracking_bp,
                       offers_bp, moderation_bp, offers_api_bp, publishers_bp,
-                      publishers_api_bp, exchange_bp, exchange_admin_bp, referrals_bp):
+                      publishers_api_bp, stats_bp, ratings_bp, exchange_bp, exchange_admin_bp,
+                      referrals_bp):
         app.register_blueprint(blueprint)
     # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
     from offers.fastpath import ClickFastPath
@@ -139,14 +145,14 @@ def register_cli(app: Flask) -> None:
     from offers.tasks import PERIODIC as TRACKING_JOBS
     from payouts.cli import ledger_cli
     from payouts.demo import fund_advertisers
-    from publishers.demo import create_links_and_clicks
+    from publishers.demo import create_links_and_clicks, rate_publishers
     from publishers.exchange_demo import create_lots
-    from publishers.tasks import PERIODIC as EXCHANGE_JOBS
+    from publishers.tasks import PERIODIC as PUBLISHER_JOBS
 
     init_cli(app)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(tracking_cli)
-    register_periodic(app, *TRACKING_JOBS, *EXCHANGE_JOBS)
+    register_periodic(app, *TRACKING_JOBS, *PUBLISHER_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
-                        create_links_and_clicks, create_lots)
+                        create_links_and_clicks, rate_publishers, create_lots)

@@ -8,6 +8,7 @@ the demo's random source: the same demo on every machine.
 from datetime import timedelta
 
 from cpa_network.demo import DemoContext
+from cpa_network.extensions import db
 from offers import access, links
 from offers.clickstore import store_clicks
 from offers.geo import country_of
@@ -76,3 +77,11 @@ def _click(rng, at, link, country: str) -> dict:
         "referer": rng.choice(REFERERS), "country": found,
         "is_unique": rng.random() < 0.8, "flags": flags,
     }
+
+
+def rate_publishers(context: DemoContext) -> None:
+    """Ratings from the demo's rollups, as the scheduled job would compute them."""
+    from publishers.rating_jobs import recompute_ratings
+
+    db.session.flush()
+    recompute_ratings(context.now)

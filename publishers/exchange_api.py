@@ -43,7 +43,9 @@ LOT_DETAIL = register_schema("LotDetail", {"allOf": [LOT, {"type": "object", "pr
     "seller": {"type": "object", "properties": {
         "registered_at": TIME, "last_seen_at": {"type": ["string", "null"]},
         "conversions_30d": {"type": "integer"}, "earnings_30d": MINOR,
-        "lots_sold": {"type": "integer"}, "disputes_lost": {"type": "integer"}}},
+        "lots_sold": {"type": "integer"}, "disputes_lost": {"type": "integer"},
+        "rating": {"type": ["number", "null"], "description": "Score 0-100; null: not rated."},
+        "rank": {"type": ["integer", "null"]}}},
     "referral": {"type": "object", "properties": {
         "registered_at": TIME, "last_seen_at": {"type": ["string", "null"]},
         "months": {"type": "array", "items": MONTH}}},
@@ -139,7 +141,9 @@ def get_lot(lot_id: int):
                       "last_seen_at": _iso(lot.seller.last_seen_at),
                       "conversions_30d": seller.conversions_30d,
                       "earnings_30d": seller.earnings_30d, "lots_sold": seller.lots_sold,
-                      "disputes_lost": seller.disputes_lost}
+                      "disputes_lost": seller.disputes_lost,
+                      "rating": seller.rating.score if seller.rating else None,
+                      "rank": seller.rating.rank if seller.rating else None}
     body["referral"] = {"registered_at": _iso(lot.referral.registered_at),
                         "last_seen_at": _iso(lot.referral.last_seen_at),
                         "months": [vars(m) for m in exchange_stats.monthly(

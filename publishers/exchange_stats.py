@@ -14,6 +14,7 @@ from offers.tracking_models import TrafficHourly
 from payouts.commission_models import ReferralCommission
 from publishers import activity
 from publishers.exchange_models import REFUNDED, RELEASED, Lot, LotSale
+from publishers.ratings import RatingSnapshot, publisher_rating
 
 MONTHS = 6
 RECENT_REGISTRATION_DAYS = 30
@@ -152,6 +153,7 @@ class SellerProfile:
     earnings_30d: int
     lots_sold: int
     disputes_lost: int
+    rating: RatingSnapshot | None  # None: not rated (no traffic in the rating window)
 
 
 def seller_profile(seller: User, currency: str, now: datetime | None = None) -> SellerProfile:
@@ -165,7 +167,7 @@ def seller_profile(seller: User, currency: str, now: datetime | None = None) -> 
             LotSale.seller_id == seller.id, LotSale.status.in_([RELEASED, REFUNDED]))
         .group_by(LotSale.status)).all())
     return SellerProfile(seller, conversions, earnings, int(sold.get(RELEASED, 0)),
-                         int(sold.get(REFUNDED, 0)))
+                         int(sold.get(REFUNDED, 0)), publisher_rating(seller.id))
 
 
 @dataclass

@@ -3,8 +3,8 @@ and the "Get link" button (POST, with CSRF)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
 
 from offers.tracking_models import SUB_MAX_LENGTH
 
@@ -25,3 +25,11 @@ class BuilderForm(FlaskForm):
     deep_link = StringField(_l("Deep link"), validators=[Optional(), Length(max=1000)],
                             description=_l("A page on the offer's own site, e.g. /sale/shoes."))
     build = SubmitField(_l("Build link"))
+
+
+class InviteFromBoardForm(FlaskForm):
+    """An advertiser invites a publisher from the leaderboard to one of their private offers."""
+
+    offer_id = SelectField(_l("Private offer"), coerce=int, validators=[DataRequired()])
+    publisher_id = HiddenField(validators=[DataRequired()])
+    invite = SubmitField(_l("Invite"))

@@ -1,5 +1,5 @@
 """Publisher pages: the catalog, an offer's terms, "Get link" with its builder, QR codes,
-promo code and creatives, the list of links, and click statistics."""
+promo code and creatives, and the list of links (statistics: publishers.stats_views)."""
 
 from datetime import timedelta
 
@@ -17,13 +17,10 @@ from offers import access, catalog, creatives, links, stats
 from offers.models import CATEGORIES
 from offers.stats import offer_metrics
 from payouts.currency import CURRENCIES
-from publishers import services
+from publishers import ratings, services  # noqa: F401 - ratings: its models register
 from publishers.forms import BuilderForm, GetLinkForm
 
 bp = Blueprint("publishers", __name__)
-
-PERIODS = {"today": 0, "7d": 7, "30d": 30}
-
 
 @bp.route("/catalog")
 @role_required("publisher")
@@ -98,30 +95,23 @@ def my_links():
                            base=links.base_url())
 
 
-@bp.route("/stats")
-@role_required("publisher")
-def stats_page():
-    period = request.args.get("period", "7d")
-    group = request.args.get("group_by", "offer")
-    if period not in PERIODS:
-        period = "7d"
-    if group not in stats.GROUPS:
-        group = "offer"
-    now = utcnow()
-    since = (now.replace(hour=0, minute=0, second=0, microsecond=0) if period == "today"
-             else now - timedelta(days=PERIODS[period]))
-    rows = stats.publisher_traffic(current_user.id, since, group)
-    totals = [sum(getattr(r, name) for r in rows) for name in
-              ("clicks", "unique_clicks", "flagged_clicks")]
-    return render_template("publishers/stats.html", rows=rows, totals=totals, period=period,
-                           group=group, periods=PERIODS, groups=stats.GROUPS)
-
-
 NAV = (
     NavItem("publisher", "publishers.catalog_page", _l("Offers"),
             _l("Browse offers, compare EPC and conversion rates, get your links.")),
     NavItem("publisher", "publishers.my_links", _l("My links"),
             _l("Your tracking links, promo codes and QR codes.")),
-    NavItem("publisher", "publishers.stats_page", _l("Clicks"),
-            _l("Clicks, unique visitors and flagged traffic by offer, link and sub-id.")),
+    NavItem("publisher", "stats.publisher", _l("Statistics"),
+            _l("Clicks, conversions and earnings live, by offer, link, sub-id, country and "
+               "day; charts, funnel and CSV.")),
+    NavItem("publisher", "ratings.leaderboard", _l("Ratings"),
+            _l("Your score, rank and trend, the leaderboards, and how offers pay.")),
+    NavItem("advertiser", "stats.advertiser", _l("Statistics"),
+            _l("Clicks, conversions and spend per offer and publisher, budget left, caps, "
+               "and who brings your conversions.")),
+    NavItem("admin", "stats.operator", _l("Network"),
+            _l("Network totals, revenue, top publishers and offers, fraud queue, job "
+               "queues.")),
+    NavItem("advertiser", "ratings.leaderboard", _l("Publishers"),
+            _l("The publisher leaderboard: pick performers and invite them to private "
+               "offers.")),
 )

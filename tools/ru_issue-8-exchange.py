@@ -196,6 +196,7 @@ RU = {
     "Disputes lost": "Проиграно споров",
     "Rating": "Рейтинг",
     "not rated yet": "пока без рейтинга",
+    "%(score)s of 100, rank %(rank)s of %(ranked)s": "%(score)s из 100, место %(rank)s из %(ranked)s",
     "2. When the seller registered": "2. Когда продавец зарегистрировался",
     "3. When the lot was listed": "3. Когда выставлен лот",
     "4. The lot's statistics": "4. Статистика лота",

@@ -3,7 +3,7 @@
 On PostgreSQL also a trigger that refuses an upline change closing a loop in the referral tree.
 
 Revision ID: 0008_exchange
-Revises: 0004_offers
+Revises: 0007_ratings
 Create Date: 2026-11-22 14:07:58.368769
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_exchange'
-down_revision = '0004_offers'
+down_revision = '0007_ratings'
 branch_labels = None
 depends_on = None
 

@@ -50,6 +50,7 @@ def test_list_create_read_and_buy_a_lot(client, app_context, spec):
     detail = client.get(f"/api/v1/lots/{lot_id}", headers=headers)
     check(spec, detail, "/api/v1/lots/{lot_id}", "get", 200)
     assert len(detail.json["referral"]["months"]) == 6
+    assert detail.json["seller"]["rating"] is None  # the seller has no traffic to rate
     assert [lv["level"] for lv in detail.json["own_referrals_by_level"]] == [1, 2, 3]
     short = client.post(f"/api/v1/lots/{lot_id}/buy", headers=headers)
     check(spec, short, "/api/v1/lots/{lot_id}/buy", "post", 409)

@@ -145,3 +145,17 @@ def test_sell_dispute_and_resolve_through_the_pages(client, app_context):
     assert decided.status_code == 302
     db.session.expire_all()
     assert db.session.get(LotSale, sale.id).status == "refunded" and available(buyer.id) == 30_00
+
+
+def test_the_lot_shows_the_sellers_rating(client, app_context):
+    from publishers import rating_jobs
+
+    lot = lot_for()
+    add_traffic(lot.seller, clicks=500, conversions=20)
+    rating_jobs.recompute_ratings()
+    db.session.commit()
+    profile = exchange_stats.seller_profile(lot.seller, "USD")
+    assert profile.rating is not None and 0 <= profile.rating.score <= 100
+    client.login(make_user("publisher", email="reader@example.com").email)
+    page = client.get(f"/exchange/lots/{lot.id}").get_data(as_text=True)
+    assert f"/ratings/publishers/{lot.seller_id}" in page and "of 100, rank" in page

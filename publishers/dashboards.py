@@ -1,0 +1,108 @@
+"""What the publisher's statistics dashboard shows, read from the rollups (and the ledger for
+what was paid out): totals, conversions and earnings by status, a daily series, the funnel and
+one breakdown table; plus CSV for any table."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from cpa_network.extensions import db
+from payouts.models import AccountKind, LedgerAccount, LedgerTransaction, Posting
+from publishers import reports
+from publishers.reports import Audience, Period, StatsRow
+
+GROUP_LABELS = {"day": _l("Day"), "hour": _l("Hour"), "offer": _l("Offer"), "link": _l("Link"),
+                "country": _l("Country"), "publisher": _l("Publisher"),
+                **{f"sub{i}": f"sub{i}" for i in range(1, 6)}}
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    group_by: str
+    rows: list[StatsRow]
+    daily: list[StatsRow]
+    by_currency: dict[str, StatsRow]
+    overall: StatsRow
+    paid: dict[str, int]
+
+    @property
+    def chart(self) -> dict:
+        return reports.series(self.daily, self.period.first, self.period.last)
+
+    @property
+    def funnel(self) -> list[tuple[str, object, int]]:
+        """(code, label, count): clicks -> conversions -> approved; paid is money (below)."""
+        o = self.overall
+        return [("clicks", _l("Valid clicks"), o.valid_clicks),
+                ("conversions", _l("Conversions"), o.conversions + o.count("rejected")),
+                ("approved", _l("Approved"), o.count("approved"))]
+
+    def live(self) -> dict:
+        """The numbers the page refreshes every few seconds (small, no table)."""
+        o = self.overall
+        return {
+            "clicks": o.values["clicks"], "unique_clicks": o.values["unique_clicks"],
+            "flagged_clicks": o.values["flagged_clicks"], "valid_clicks": o.valid_clicks,
+            "conversions": {s: o.count(s) for s in reports.STATUSES},
+            "earnings": {c: {s: r.earned(s) for s in reports.STATUSES}
+                         for c, r in self.by_currency.items()},
+            "paid": self.paid, "chart": self.chart,
+        }
+
+
+def paid_out(publisher_id: int, period: Period) -> dict[str, int]:
+    """Money that reached the publisher (their `publisher_paid` account) in the period."""
+    query = (select(Posting.currency, func.sum(Posting.amount))
+             .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+             .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+             .where(LedgerAccount.kind == AccountKind.PUBLISHER_PAID,
+                    LedgerAccount.owner_id == publisher_id, Posting.amount > 0,
+                    LedgerTransaction.created_at >= period.start,
+                    LedgerTransaction.created_at < period.end)
+             .group_by(Posting.currency))
+    return {currency: int(total) for currency, total in db.session.execute(query)}
+
+
+def publisher_dashboard(publisher_id: int, period: Period, group_by: str, tz,
+                        with_table: bool = True) -> Dashboard:
+    audience = Audience(publisher_id=publisher_id)
+    daily = reports.report(audience, period.start, period.end, "day", tz)
+    rows = daily if group_by == "day" or not with_table else \
+        reports.report(audience, period.start, period.end, group_by, tz)
+    return Dashboard(period, group_by, rows, daily, reports.totals(daily),
+                     reports.overall(daily), paid_out(publisher_id, period))
+
+
+CSV_HEADER = ("key", "currency", "clicks", "unique_clicks", "flagged_clicks", "valid_clicks",
+              "pending", "approved", "rejected", "awaiting_funds", "pending_earnings",
+              "approved_earnings", "rejected_earnings", "cr", "epc")
+
+
+def csv_rows(rows: list[StatsRow]) -> list[tuple]:
+    """The table as CSV cells: counts, earnings in minor units, CR and EPC as plain numbers."""
+    return [(r.key, r.currency, r.values["clicks"], r.values["unique_clicks"],
+             r.values["flagged_clicks"], r.valid_clicks,
+             *(r.count(s) for s in reports.STATUSES),
+             *(r.earned(s) for s in ("pending", "approved", "rejected")),
+             "" if r.cr is None else f"{r.cr:.4f}", "" if r.epc is None else f"{r.epc:.2f}")
+            for r in rows]
+
+
+def to_csv(header: tuple, rows: list[tuple]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        # A cell starting with = + - @ would be a formula in a spreadsheet: quote it away.
+        writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in "=+-@" else c
+                         for c in row])
+    return buffer.getvalue()
+
+
+def stamp(at: datetime) -> str:
+    return at.strftime("%Y%m%d")
