@@ -3,7 +3,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -11,33 +10,23 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from payouts import currency as currencies
 from payouts.commission_models import MAX_REFBACK_BP
+from payouts.forms import AmountForm
 
 
-class SellForm(FlaskForm):
+class SellForm(AmountForm):
+    """The price is the inherited `amount` (major units as typed) and `currency`."""
+
     referral = SelectField(_l("Referral"), coerce=int,
                            validators=[DataRequired(message=_l("Choose a referral."))])
-    price = DecimalField(_l("Price"), places=None,
-                         validators=[DataRequired(message=_l("Enter a price.")),
-                                     NumberRange(min=0, max=currencies.MAX_AMOUNT_MAJOR)])
-    currency = SelectField(_l("Currency"), choices=list(currencies.CURRENCIES))
     note = TextAreaField(_l("Note for buyers"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("List for sale"))
 
-    def validate_price(self, field):
-        if field.data is None or self.currency.data not in currencies.CURRENCIES:
-            return
-        try:
-            currencies.to_minor(field.data, self.currency.data)
-        except ValueError:
-            raise ValidationError(_l("Use at most two decimals.")) from None
-
-    @property
-    def minor_price(self) -> int:
-        return currencies.to_minor(self.price.data, self.currency.data)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.amount.label.text = _l("Price")
 
 
 class BuyForm(FlaskForm):

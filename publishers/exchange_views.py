@@ -137,12 +137,12 @@ def sell():
                              if not problems[r.id]]
     if form.validate_on_submit():
         try:
-            made = exchange.list_referral(current_user, form.referral.data, form.minor_price,
+            made = exchange.list_referral(current_user, form.referral.data, form.minor_amount,
                                           form.currency.data, form.note.data or "", now)
         except DomainError as error:
             db.session.rollback()
             for name, messages in error.fields.items():
-                getattr(form, name).errors = list(messages)
+                getattr(form, "amount" if name == "price" else name).errors = list(messages)
             if not error.fields:
                 form.referral.errors = [error.message]
         else:

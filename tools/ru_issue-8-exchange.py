@@ -33,7 +33,6 @@ RU = {
     "Referral": "Реферал",
     "Choose a referral.": "Выберите реферала.",
     "Price": "Цена",
-    "Enter a price.": "Укажите цену.",
     "Note for buyers": "Комментарий для покупателей",
     "List for sale": "Выставить на продажу",
     "Buy this referral": "Купить этого реферала",

@@ -119,10 +119,10 @@ def test_sell_dispute_and_resolve_through_the_pages(client, app_context):
     seller = make_user("publisher", email="seller@example.com")
     referral = make_referral(seller)
     client.login(seller.email)
-    low = client.submit("/exchange/sell", {"referral": referral.id, "price": "1",
+    low = client.submit("/exchange/sell", {"referral": referral.id, "amount": "1",
                                            "currency": "USD", "note": ""})
     assert low.status_code == 200 and "minimum price is $5.00" in low.get_data(as_text=True)
-    made = client.submit("/exchange/sell", {"referral": referral.id, "price": "30.00",
+    made = client.submit("/exchange/sell", {"referral": referral.id, "amount": "30.00",
                                             "currency": "USD", "note": "steady"})
     assert made.status_code == 302
     lot = db.session.query(Lot).one()
