@@ -70,6 +70,9 @@ def register_blueprints(app: Flask) -> None:
     from offers.views import bp as offers_bp
     from payouts import api as payouts_api  # noqa: F401 - adds its routes to the API blueprint
     from payouts.admin_views import admin_bp as ledger_admin_bp
+    from payouts.earnings_views import bp as earnings_bp
+    from payouts.payout_admin_views import bp as payouts_admin_bp
+    from payouts.payout_admin_views import queues_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
     from publishers import (
@@ -85,10 +88,10 @@ def register_blueprints(app: Flask) -> None:
     from publishers.views import bp as publishers_bp
 
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
-                      api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, tracking_bp,
-                      offers_bp, moderation_bp, offers_api_bp, publishers_bp,
-                      publishers_api_bp, stats_bp, ratings_bp, exchange_bp, exchange_admin_bp,
-                      referrals_bp):
+                      api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, earnings_bp,
+                      payouts_admin_bp, queues_bp, tracking_bp, offers_bp, moderation_bp,
+                      offers_api_bp, publishers_bp, publishers_api_bp, stats_bp, ratings_bp,
+                      exchange_bp, exchange_admin_bp, referrals_bp):
         app.register_blueprint(blueprint)
     # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
     from offers.fastpath import ClickFastPath
@@ -135,7 +138,7 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """Operator commands: users, worker, ledger, demo."""
+    """Operator commands (users, worker, ledger, payouts, demo), periodic jobs, demo steps."""
     from cpa_network.accounts.demo import create_people
     from cpa_network.cli import init_cli
     from cpa_network.demo import demo_cli, register_demo_steps
@@ -143,8 +146,9 @@ def register_cli(app: Flask) -> None:
     from offers.cli import tracking_cli
     from offers.demo import create_offers
     from offers.tasks import PERIODIC as TRACKING_JOBS
-    from payouts.cli import ledger_cli
-    from payouts.demo import fund_advertisers
+    from payouts.cli import ledger_cli, payouts_cli
+    from payouts.demo import fund_advertisers, pay_publishers
+    from payouts.tasks import PERIODIC as PAYOUT_JOBS
     from publishers.demo import create_links_and_clicks, rate_publishers
     from publishers.exchange_demo import create_lots
     from publishers.tasks import PERIODIC as PUBLISHER_JOBS
@@ -153,6 +157,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(tracking_cli)
-    register_periodic(app, *TRACKING_JOBS, *PUBLISHER_JOBS)
+    app.cli.add_command(payouts_cli)
+    register_periodic(app, *TRACKING_JOBS, *PAYOUT_JOBS, *PUBLISHER_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
-                        create_links_and_clicks, rate_publishers, create_lots)
+                        create_links_and_clicks, rate_publishers, create_lots, pay_publishers)

@@ -10,9 +10,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 
+def _int_list(value: str) -> list[int]:
+    """"30,120,600" -> [30, 120, 600]."""
+    return [int(part) for part in value.split(",") if part.strip()]
+
+
 def basis_points_list(text: str) -> tuple[int, ...]:
     """`"1000,300,100"` -> (1000, 300, 100): non-negative, together at most the whole (10000)."""
-    rates = tuple(int(part) for part in text.split(",") if part.strip())
+    rates = tuple(_int_list(text))
     if any(rate < 0 for rate in rates) or sum(rates) > 10_000:
         raise RuntimeError("REFERRAL_COMMISSION_BP: basis points >= 0 that sum to <= 10000")
     return rates
@@ -43,6 +48,14 @@ ENVIRONMENT_SETTINGS = {
     "CLICK_REDIS_RETRY_S": ("CLICK_REDIS_RETRY_S", int),
     "CATALOG_MIN_CLICKS": ("CATALOG_MIN_CLICKS", int),
     "CREATIVE_MAX_BYTES": ("CREATIVE_MAX_BYTES", int),
+    "STRIPE_CONNECT_WEBHOOK_SECRET": ("STRIPE_CONNECT_WEBHOOK_SECRET", str),
+    "STRIPE_TIMEOUT_S": ("STRIPE_TIMEOUT_S", float),
+    "PAYOUT_MINIMUM": ("PAYOUT_MINIMUM", str),
+    "PAYOUT_JOB_TIMEOUT_S": ("PAYOUT_JOB_TIMEOUT_S", int),
+    "PAYOUT_RETRY_INTERVALS": ("PAYOUT_RETRY_INTERVALS", _int_list),
+    "PAYOUT_STUCK_AFTER_S": ("PAYOUT_STUCK_AFTER_S", int),
+    "PAYOUT_BATCH_SIZE": ("PAYOUT_BATCH_SIZE", int),
+    "PAYOUT_BATCH_THREADS": ("PAYOUT_BATCH_THREADS", int),
     "REFERRAL_COMMISSION_BP": ("REFERRAL_COMMISSION_BP", basis_points_list),
     "EXCHANGE_MIN_PRICE": ("EXCHANGE_MIN_PRICE", int),
     "EXCHANGE_COMMISSION_BP": ("EXCHANGE_COMMISSION_BP", int),
@@ -104,6 +117,16 @@ class Config:
     CLICK_REDIS_RETRY_S = 5  # after a Redis failure, clicks go to the database this long
     CATALOG_MIN_CLICKS = 100  # below this many valid clicks in 30 days an offer shows as "new"
     CREATIVE_MAX_BYTES = 1024 * 1024  # banner upload limit
+
+    # Payouts (payouts/): see the README's "Payouts".
+    STRIPE_CONNECT_WEBHOOK_SECRET = ""  # the Connect endpoint's secret (account.updated), if apart
+    STRIPE_TIMEOUT_S = 20.0  # one Stripe HTTP call; well below PAYOUT_JOB_TIMEOUT_S
+    PAYOUT_MINIMUM = "50.00"  # the network's minimum payout, in major units of any currency
+    PAYOUT_JOB_TIMEOUT_S = 180  # RQ kills a payout job running longer than this
+    PAYOUT_RETRY_INTERVALS = [30, 120, 600, 1800, 3600]  # transient gateway errors, seconds
+    PAYOUT_STUCK_AFTER_S = 600  # the reconciler looks at payouts unfinished for this long
+    PAYOUT_BATCH_SIZE = 100  # payouts per job in the weekly automatic run
+    PAYOUT_BATCH_THREADS = 4  # transfers of a batch in flight at once (PostgreSQL)
 
     # The referral program and the exchange (payouts/commissions.py, publishers/exchange*.py).
     REFERRAL_COMMISSION_BP = (1000, 300, 100)  # share of the network fee per upline level

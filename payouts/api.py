@@ -1,15 +1,17 @@
-"""Money API on the /api/v1 blueprint: deposits and balances. Amounts are integers in minor
-units beside an ISO `currency`, as Stripe does."""
+"""Money API on the /api/v1 blueprint: deposits, balances, withdrawals. Amounts are integers in
+minor units beside an ISO `currency`, as Stripe does."""
 
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from cpa_network.api import api_user, bp, requires_role
 from cpa_network.api.openapi import document, ref, register_schema
-from payouts import deposits, statements
+from cpa_network.errors import ValidationFailed
+from cpa_network.extensions import db
+from payouts import deposits, statements, withdrawals
 from payouts.currency import CURRENCIES
 from payouts.deposits import AmountInvalid
-from payouts.models import Deposit, DepositStatus
+from payouts.models import Deposit, DepositStatus, Payout, PayoutStatus
 from payouts.views import deposit_return_url, external_url
 
 MINOR = {"type": "integer", "description": "Minor units (cents, kopecks)."}
@@ -116,3 +118,96 @@ def balances():
             row.update(statements.publisher_balances(user.id, code))
         rows.append(row)
     return jsonify(balances=rows)
+
+
+PAYOUT = register_schema("Withdrawal", {
+    "type": "object",
+    "required": ["id", "amount", "currency", "status", "gateway", "sandbox", "automatic",
+                 "transfer_id", "failure_code", "failure_reason", "requested_at",
+                 "submitted_at", "settled_at"],
+    "properties": {
+        "id": {"type": "integer"}, "amount": MINOR, "currency": CURRENCY,
+        "status": {"enum": [s.value for s in PayoutStatus],
+                   "description": "requested -> submitting -> submitted -> paid, or failed "
+                                  "(the money is back in available)."},
+        "gateway": {"enum": ["stripe", "sandbox"]},
+        "sandbox": {"type": "boolean", "description": "No real money moved."},
+        "automatic": {"type": "boolean", "description": "Made by the weekly automatic payouts."},
+        "transfer_id": {"type": ["string", "null"], "description": "The Stripe transfer."},
+        "failure_code": {"type": "string"}, "failure_reason": {"type": "string"},
+        "requested_at": {"type": "string", "format": "date-time"},
+        "submitted_at": {"type": ["string", "null"], "format": "date-time"},
+        "settled_at": {"type": ["string", "null"], "format": "date-time",
+                       "description": "When it was paid or failed."},
+    },
+})
+WITHDRAWALS = register_schema("Withdrawals", {
+    "type": "object", "required": ["withdrawals"],
+    "properties": {"withdrawals": {"type": "array", "items": ref("Withdrawal")}},
+})
+WITHDRAWAL_REQUEST = {"type": "object", "required": ["amount", "currency"],
+                      "properties": {"amount": {**MINOR, "description": "Minor units; at least "
+                                                "the minimum payout, at most what is available."},
+                                     "currency": CURRENCY}}
+MAX_LISTED = 100
+
+
+def payout_json(payout: Payout) -> dict:
+    def stamp(value):
+        return value.isoformat() if value else None
+
+    return {
+        "id": payout.id, "amount": payout.amount, "currency": payout.currency,
+        "status": payout.status, "gateway": payout.gateway,
+        "sandbox": payout.gateway == "sandbox", "automatic": payout.automatic,
+        "transfer_id": payout.transfer_id, "failure_code": payout.failure_code,
+        "failure_reason": payout.failure_reason, "requested_at": stamp(payout.requested_at),
+        "submitted_at": stamp(payout.submitted_at), "settled_at": stamp(payout.settled_at),
+    }
+
+
+@bp.route("/withdrawals", methods=["POST"])
+@document("Withdraw available earnings", roles=("publisher",), request=WITHDRAWAL_REQUEST,
+          tags=("money",),
+          description="Moves the amount from available to in flight at once and queues the "
+                      "transfer to your connected payout account; poll the withdrawal for its "
+                      "status. Sandbox (no Stripe keys): paid by the worker without real money.",
+          responses={201: ("The withdrawal, status `requested`.", PAYOUT),
+                     403: ("`forbidden` (not a publisher) or `account_blocked`.", ref("Error")),
+                     409: ("`exceeds_available`, `payout_account_missing` or "
+                           "`payout_account_incomplete`.", ref("Error")),
+                     422: ("`amount_invalid`, `currency_unsupported` or `below_threshold`.",
+                           ref("Error"))})
+@requires_role("publisher")
+def create_withdrawal():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise AmountInvalid(_l("Send a JSON object with an integer amount in minor units and a "
+                               "currency, for example {\"amount\": 5000, \"currency\": \"USD\"}."))
+    payout = withdrawals.request_withdrawal(api_user(), body.get("amount"), body.get("currency"))
+    db.session.commit()
+    return jsonify(payout_json(payout)), 201
+
+
+@bp.route("/withdrawals")
+@document("Your withdrawals, newest first", roles=("publisher",), tags=("money",),
+          query={"status": {"enum": [s.value for s in PayoutStatus]},
+                 "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LISTED}},
+          responses={200: ("At most `limit` (default 50) withdrawals.", WITHDRAWALS)})
+@requires_role("publisher")
+def list_withdrawals():
+    status = request.args.get("status") or None
+    if status is not None and status not in PayoutStatus.__members__.values():
+        raise ValidationFailed(fields={"status": [_l("Unknown status.")]})
+    limit = min(max(request.args.get("limit", 50, type=int), 1), MAX_LISTED)
+    found = withdrawals.payouts_of(api_user().id, status, limit)
+    return jsonify(withdrawals=[payout_json(payout) for payout in found])
+
+
+@bp.route("/withdrawals/<int:payout_id>")
+@document("One of your withdrawals", roles=("publisher",), tags=("money",),
+          responses={200: ("The withdrawal.", PAYOUT),
+                     404: ("Not yours, or no such withdrawal.", ref("Error"))})
+@requires_role("publisher")
+def get_withdrawal(payout_id: int):
+    return jsonify(payout_json(withdrawals.payout_for_user(payout_id, api_user())))

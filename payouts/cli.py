@@ -1,8 +1,11 @@
-"""Operator commands: `flask --app wsgi ledger check`."""
+"""Operator commands: `flask --app wsgi ledger check`, `flask --app wsgi payouts ...`."""
 
 import click
 from flask.cli import AppGroup
 
+from cpa_network.errors import DomainError
+from cpa_network.extensions import db
+from payouts import automatic, reconcile
 from payouts.invariants import check_ledger
 
 ledger_cli = AppGroup("ledger", help="The double-entry ledger.")
@@ -27,3 +30,31 @@ def check_command():
         click.echo(f"ledger check: FAILED ({failed} of {len(report.checks)} checks)", err=True)
         raise SystemExit(1)
     click.echo("ledger check: OK")
+
+
+payouts_cli = AppGroup("payouts", help="Publisher payouts.")
+
+
+@payouts_cli.command("reconcile")
+def reconcile_command():
+    """One reconciler pass now: settle or retry payouts left unfinished."""
+    click.echo(f"reconciler: {reconcile.reconcile_payouts() or 'nothing to do'}")
+
+
+@payouts_cli.command("automatic")
+def automatic_command():
+    """Request this week's automatic payouts now (as the hourly job does)."""
+    click.echo(f"automatic payouts: {automatic.run_automatic_payouts() or 'nothing to do'}")
+
+
+@payouts_cli.command("retry")
+@click.argument("payout_id", type=int)
+def retry_command(payout_id: int):
+    """Retry a failed payout (as a new one) or queue an unfinished one again."""
+    try:
+        made = reconcile.retry_payout(payout_id)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"payout {made.id}: {made.status}, queued")

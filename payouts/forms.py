@@ -1,9 +1,10 @@
-"""Money forms: an amount in major units (as people type it) and a currency, then a confirmation."""
+"""Money forms: an amount in major units (as people type it) and a currency, then a
+confirmation; a publisher's payout settings."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, SelectField, SubmitField
-from wtforms.validators import DataRequired, NumberRange, ValidationError
+from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, SelectField, SubmitField
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from payouts import currency as currencies
 
@@ -38,3 +39,19 @@ class DepositForm(AmountForm):
 
 class WithdrawForm(AmountForm):
     submit = SubmitField(_l("Withdraw"))
+
+
+class PayoutRequestForm(AmountForm):
+    """A publisher's withdrawal of available earnings."""
+
+    submit = SubmitField(_l("Withdraw"))
+
+
+class PayoutSettingsForm(FlaskForm):
+    minimum_major = IntegerField(
+        _l("Minimum payout (whole units of the currency)"),
+        validators=[Optional(), NumberRange(min=1, max=currencies.MAX_AMOUNT_MAJOR,
+                                            message=_l("Enter a whole number from 1 to "
+                                                       "999,999."))])
+    automatic = BooleanField(_l("Pay me automatically every week"))
+    submit = SubmitField(_l("Save settings"))

@@ -1,4 +1,5 @@
-"""Whole-ledger invariant checks, shared by `flask ledger check` and the operator's ledger page.
+"""Whole-ledger invariant checks, shared by `flask ledger check`, the operator's ledger page and
+the nightly job (which notifies every operator of a violation).
 
 Each check is one SQL query over the whole ledger that returns the rows breaking it, so the
 report names every offending transaction or account rather than only saying "something is off".
@@ -9,17 +10,25 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, cast, func, literal, or_, select
 
+from cpa_network.accounts.models import User
+from cpa_network.database import utcnow
 from cpa_network.extensions import db
+from cpa_network.notifications.services import notify
 from payouts.models import (
     MAY_GO_NEGATIVE,
+    AccountKind,
     Deposit,
     DepositStatus,
     EscrowRefund,
     LedgerAccount,
     LedgerTransaction,
+    Payout,
+    PayoutStatus,
     Posting,
     RefundStatus,
 )
+
+IN_FLIGHT = (PayoutStatus.REQUESTED, PayoutStatus.SUBMITTING, PayoutStatus.SUBMITTED)
 
 
 @dataclass
@@ -140,6 +149,48 @@ def _refunded_amounts_match() -> list[str]:
             for d, r, t in rows]
 
 
+def _payout_key(suffix: str):
+    return literal("payout:") + cast(Payout.id, String) + literal(f":{suffix}")
+
+
+def _payouts_match_ledger() -> list[str]:
+    """Every payout reserved its money; paid and failed ones settled it, the right way, once."""
+    reserve, settle = db.aliased(LedgerTransaction), db.aliased(LedgerTransaction)
+    settled_as = {PayoutStatus.PAID: "payout_paid", PayoutStatus.FAILED: "payout_failed"}
+    wrong = [and_(Payout.status == status, or_(settle.id.is_(None), settle.reason != reason))
+             for status, reason in settled_as.items()]
+    rows = db.session.execute(
+        select(Payout.id, Payout.status, reserve.id, settle.reason)
+        .outerjoin(reserve, reserve.idempotency_key == _payout_key("reserve"))
+        .outerjoin(settle, settle.idempotency_key == _payout_key("settle"))
+        .where(or_(reserve.id.is_(None), *wrong,
+                   and_(Payout.status.in_(IN_FLIGHT), settle.id.is_not(None))))
+        .order_by(Payout.id))
+    return [f"payout {p} is {status}: reserve {r or 'missing'}, settlement {s or 'none'}"
+            for p, status, r, s in rows]
+
+
+def _payout_accounts_match() -> list[str]:
+    """In flight = the payouts not settled yet; paid out = the paid ones, per publisher."""
+    problems = []
+    for kind, statuses in ((AccountKind.PAYOUT_IN_FLIGHT, IN_FLIGHT),
+                           (AccountKind.PUBLISHER_PAID, (PayoutStatus.PAID,))):
+        sums = (select(Payout.publisher_id, Payout.currency,
+                       func.sum(Payout.amount).label("total"))
+                .where(Payout.status.in_(statuses))
+                .group_by(Payout.publisher_id, Payout.currency).subquery())
+        total = func.coalesce(sums.c.total, 0)
+        rows = db.session.execute(
+            select(LedgerAccount, total).outerjoin(sums, and_(
+                sums.c.publisher_id == LedgerAccount.owner_id,
+                sums.c.currency == LedgerAccount.currency))
+            .where(LedgerAccount.kind == kind, LedgerAccount.balance != total)
+            .order_by(LedgerAccount.id))
+        problems += [f"account {a.id} ({a.kind}:{a.owner_id}:{a.currency}): balance "
+                     f"{a.balance}, its payouts sum to {t}" for a, t in rows]
+    return problems
+
+
 CHECKS = (
     ("transactions_balance", _l("every transaction sums to zero per currency"),
      _transactions_balance),
@@ -155,6 +206,10 @@ CHECKS = (
     ("deposits_credited", _l("a deposit is succeeded exactly when its credit is posted"),
      _deposits_match_credits),
     ("refunds", _l("each deposit's refunded amount matches its refunds"), _refunded_amounts_match),
+    ("payouts_booked", _l("every payout reserved its money and settled it once, as its status "
+                          "says"), _payouts_match_ledger),
+    ("payout_accounts", _l("money in flight and paid out equals the payouts in those states"),
+     _payout_accounts_match),
 )
 
 
@@ -167,3 +222,15 @@ def check_ledger() -> LedgerReport:
 
 def _count(column) -> int:
     return db.session.scalar(select(func.count(column))) or 0
+
+
+def check_and_alert() -> dict:
+    """The nightly check: on any violation, notify every operator (once per day)."""
+    report = check_ledger()
+    failed = [check.name for check in report.checks if not check.ok]
+    if failed:
+        day = utcnow().date().isoformat()
+        for admin_id in db.session.scalars(select(User.id).where(User.is_admin.is_(True))):
+            notify(admin_id, "ledger_check_failed", f"ledger_check:{day}", day=day,
+                   failed=len(failed), checks=", ".join(failed))
+    return {"ok": report.ok, "failed": failed, "transactions": report.transactions}

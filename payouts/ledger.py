@@ -126,6 +126,16 @@ def account(kind: AccountKind | str, owner_id: int | None, currency: str) -> Led
     return created
 
 
+def accounts_of(wanted: set[tuple[AccountKind, int, str]]) -> dict[tuple, LedgerAccount]:
+    """Many accounts at once, by (kind, owner, currency): one query, then `account` for any
+    not created yet."""
+    owners = {owner for _, owner, _ in wanted}
+    found = {(AccountKind(a.kind), a.owner_id, a.currency): a for a in db.session.scalars(
+        select(LedgerAccount).where(LedgerAccount.owner_id.in_(owners),
+                                    LedgerAccount.kind.in_({kind for kind, _, _ in wanted})))}
+    return {key: found.get(key) or account(*key) for key in wanted}
+
+
 def network_account(kind: AccountKind | str, currency: str) -> LedgerAccount:
     return account(kind, NETWORK_OWNER, currency)
 
@@ -144,6 +154,15 @@ def balance(kind: AccountKind | str, owner_id: int | None, currency: str) -> int
         LedgerAccount.owner_id == (owner_id or NETWORK_OWNER),
         LedgerAccount.currency == currency.upper()))
     return found or 0
+
+
+def lock_accounts(account_ids: Iterable[int]) -> None:
+    """Lock accounts in id order ahead of several posts in one database transaction (a batch),
+    so two batches over shared accounts queue instead of deadlocking."""
+    ids = sorted(set(account_ids))
+    if ids:
+        db.session.execute(select(LedgerAccount.id).where(LedgerAccount.id.in_(ids))
+                           .order_by(LedgerAccount.id).with_for_update())
 
 
 def post_transaction(key: str, postings: Iterable[Leg | tuple[LedgerAccount, int]], reason: str,

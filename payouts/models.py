@@ -1,4 +1,5 @@
-"""Money tables: the ledger (accounts, transactions, postings), deposits, refunds, Stripe events.
+"""Money tables: the ledger (accounts, transactions, postings), deposits, refunds, Stripe events,
+publishers' payout accounts and payouts.
 
 The ledger tables are append-only. Their invariants are enforced twice: here (named CHECK and
 UNIQUE constraints, mirrored by migration 0003_ledger) and by PostgreSQL triggers in that
@@ -12,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -227,3 +229,88 @@ class StripeEvent(db.Model):
     payload: Mapped[dict] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(60), default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PayoutAccount(db.Model):
+    """A publisher's payout settings and the connected account that receives their transfers."""
+
+    __tablename__ = "payout_accounts"
+    __table_args__ = (
+        CheckConstraint("minimum_major IS NULL OR minimum_major > 0", name="minimum_positive"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(16), default="")
+    # Stripe Connect Express account (acct_...), or sandbox_acct_<user id>; None: not connected.
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    payouts_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    details_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The publisher's own threshold in major units (whole dollars, euros...); None: the network's.
+    minimum_major: Mapped[int | None] = mapped_column(Integer)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)  # weekly automatic payouts
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last account state
+
+
+class PayoutStatus(StrEnum):
+    """requested -> submitting -> submitted -> paid, or failed (money back to available)."""
+
+    REQUESTED = "requested"  # money in flight, the job is queued
+    SUBMITTING = "submitting"  # a job is calling (or was calling) the gateway
+    SUBMITTED = "submitted"  # the gateway accepted the transfer; its id is stored
+    PAID = "paid"  # the ledger booked it as paid out
+    FAILED = "failed"  # refused for good; the money is back in available
+
+
+class Payout(db.Model):
+    """A publisher's withdrawal: money in flight until one transfer at the gateway settles it."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('requested', 'submitting', 'submitted', 'paid', 'failed')",
+                        name="status_known"),
+        CheckConstraint("transfer_id IS NOT NULL OR status NOT IN ('submitted', 'paid')",
+                        name="transfer_when_submitted"),
+        Index("ix_payouts_status_requested_at", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publisher_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default=PayoutStatus.REQUESTED)
+    gateway: Mapped[str] = mapped_column(String(16))
+    destination: Mapped[str] = mapped_column(String(255))  # the connected account at request
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Automatic payouts: "auto:<publisher>:<currency>:<ISO week>", so a week pays once.
+    request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
+    transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")  # the latest, even if retried
+    # The job stopped and will not retry by itself (e.g. the idempotency key was used with
+    # other parameters): an operator has to look. The money stays in flight meanwhile.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    failure_code: Mapped[str] = mapped_column(String(60), default="")
+    failure_reason: Mapped[str] = mapped_column(String(300), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitting_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # paid or failed
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def transfer_group(self) -> str:
+        """Stripe's transfer_group: how the reconciler finds this payout's transfer."""
+        return f"payout_{self.id}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Derived from the id alone: every attempt at this payout asks for the same transfer."""
+        return f"payout-{self.id}-transfer"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in (PayoutStatus.REQUESTED, PayoutStatus.SUBMITTING,
+                               PayoutStatus.SUBMITTED)

@@ -31,7 +31,14 @@ REASON_LABELS = {
     "escrow_withdrawal": _l("Withdrawal requested"),
     "escrow_refunded": _l("Refund sent"),
     "refund_failed": _l("Refund failed, money returned"),
+    "payout_requested": _l("Payout requested"),
+    "payout_paid": _l("Payout sent"),
+    "payout_failed": _l("Payout failed, money returned"),
     "reversal": _l("Correction (reversal)"),
+    "lot_purchase": _l("Referral bought on the exchange (held in escrow)"),
+    "lot_release": _l("Referral sale paid out"),
+    "lot_refund": _l("Referral purchase refunded"),
+    "commission_reversal": _l("Referral commission reversed"),
 }
 
 

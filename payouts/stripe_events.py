@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cpa_network.extensions import db
-from payouts import deposits, refunds
+from payouts import connect, deposits, refunds
 from payouts.models import Deposit, DepositStatus, EscrowRefund, StripeEvent
 
 log = logging.getLogger(__name__)
@@ -103,4 +103,5 @@ HANDLERS = {
     "checkout.session.expired": _closer(DepositStatus.EXPIRED, "checkout expired"),
     "refund.updated": on_refund_updated,
     "refund.failed": on_refund_updated,
+    "account.updated": connect.on_account_updated,  # a publisher's connected account (Connect)
 }

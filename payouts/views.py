@@ -29,8 +29,14 @@ bp = Blueprint("payouts", __name__)
 NAV = (
     NavItem("advertiser", "payouts.balance", _l("Balance"),
             _l("Deposit to escrow, see what is on hold and spent, withdraw unused money.")),
+    NavItem("publisher", "earnings.index", _l("Earnings"),
+            _l("Pending, available and paid earnings; withdraw to your payout account.")),
     NavItem("admin", "ledger_admin.ledger", _l("Ledger"),
             _l("Every account and transaction, and whether the books balance.")),
+    NavItem("admin", "payouts_admin.payouts", _l("Payouts"),
+            _l("Payouts by status, failures with reasons and retries, totals per day.")),
+    NavItem("admin", "queues_admin.queue_health", _l("Queues"),
+            _l("Queued, running and failed jobs per queue; requeue failed ones.")),
 )
 HISTORY_PAGE_SIZE = 30
 

@@ -10,6 +10,12 @@ Extend it with `route(method, pattern, handler)`: a handler takes (params, match
 returns (status, body) or raises `StripeFailure`. Tests read what it received
 (`received(...)`) and inject failures (`fail_next(...)`) - an injected failure happens before
 idempotency, like an outage in front of Stripe, so a retry with the same key can succeed.
+`delay_next(...)` processes a request and then holds its response back: a client timeout after
+Stripe did the work, or a window in which a test kills the caller.
+
+Objects: Checkout Sessions, Refunds, Connect Express accounts and account links, Transfers
+(create, retrieve, list by `transfer_group` / `destination`). The platform's available balance
+per currency (`balance`) pays transfers; more than it is Stripe's `balance_insufficient`.
 """
 
 import hashlib
@@ -24,19 +30,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.stripe_fake_connect import ConnectObjects, StripeFailure
+
 API_KEY = "sk_test_fake_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_test_fake_secret"
-
-
-class StripeFailure(Exception):
-    """A Stripe error response."""
-
-    def __init__(self, status: int, type_: str, message: str, code: str | None = None,
-                 param: str | None = None):
-        super().__init__(message)
-        self.status, self.body = status, {"error": {
-            k: v for k, v in {"type": type_, "message": message, "code": code,
-                              "param": param}.items() if v is not None}}
 
 
 @dataclass
@@ -57,21 +54,40 @@ class Failure:
 
 
 @dataclass
-class FakeStripe:
+class Delay:
+    method: str
+    path_re: re.Pattern
+    seconds: float
+    times: int | None
+
+
+@dataclass
+class FakeStripe(ConnectObjects):
     routes: list = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    delays: list[Delay] = field(default_factory=list)
     objects: dict[str, dict] = field(default_factory=dict)
     refund_status: str = "succeeded"  # what new refunds report; "pending" for async refunds
+    # The platform's available balance per currency, in minor units: what transfers can pay.
+    balance: dict[str, int] = field(default_factory=lambda: {
+        "usd": 10**12, "eur": 10**12, "rub": 10**12})
 
     def __post_init__(self):
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._idempotency: dict[str, tuple[str, dict, int, dict]] = {}
         self._ids = itertools.count(1)
         self.route("POST", r"/v1/checkout/sessions", self.create_checkout_session)
         self.route("GET", r"/v1/checkout/sessions/(?P<id>[^/]+)", self.retrieve("checkout.session"))
         self.route("POST", r"/v1/refunds", self.create_refund)
         self.route("GET", r"/v1/refunds/(?P<id>[^/]+)", self.retrieve("refund"))
+        self.route("POST", r"/v1/accounts", self.create_account)
+        self.route("GET", r"/v1/accounts/(?P<id>[^/]+)", self.retrieve("account"))
+        self.route("POST", r"/v1/account_links", self.create_account_link)
+        self.route("POST", r"/v1/transfers", self.create_transfer)
+        self.route("GET", r"/v1/transfers", self.list_transfers)
+        self.route("GET", r"/v1/transfers/(?P<id>[^/]+)", self.retrieve("transfer"))
 
     # --- wiring -------------------------------------------------------------------------------
 
@@ -91,6 +107,7 @@ class FakeStripe:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # releases held responses
         self.server.shutdown()
         self.server.server_close()
 
@@ -105,6 +122,27 @@ class FakeStripe:
         """Answer the next `times` matching calls (None: all of them) with this error."""
         body = StripeFailure(status, type_, message, code).body
         self.failures.append(Failure(method, re.compile(f"^{path}"), status, body, times))
+
+    def delay_next(self, method: str, path: str, seconds: float, times: int | None = 1) -> None:
+        """Process the next `times` matching calls, then hold each response for `seconds`."""
+        self.delays.append(Delay(method, re.compile(f"^{path}"), seconds, times))
+
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does after 24 hours: a key it saw becomes new again."""
+        with self._lock:
+            self._idempotency.clear()
+
+    def take_delay(self, method: str, path: str) -> float:
+        with self._lock:
+            for delay in self.delays:
+                if delay.method == method and delay.path_re.match(path) and delay.times != 0:
+                    if delay.times is not None:
+                        delay.times -= 1
+                    return delay.seconds
+        return 0.0
+
+    def hold(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
 
     def received(self, method: str | None = None, path: str | None = None) -> list[Received]:
         return [r for r in self.requests if (method is None or r.method == method)
@@ -213,18 +251,14 @@ class FakeStripe:
 
     # --- what happens on Stripe's side, for tests --------------------------------------------
 
-    def complete_checkout(self, session_id: str, paid: bool = True) -> dict:
-        """The payer finished Checkout: a payment intent exists; paid now or (async) later."""
-        session = self.objects[session_id]
-        intent_data = self.objects[f"{session_id}:payment_intent_data"]
-        intent = {"id": self.new_id("pi"), "object": "payment_intent",
-                  "amount": session["amount_total"], "currency": session["currency"],
-                  "amount_refunded": 0, "transfer_group": intent_data.get("transfer_group"),
-                  "metadata": intent_data.get("metadata", {})}
-        self.objects[intent["id"]] = intent
-        session.update(status="complete", payment_intent=intent["id"],
-                       payment_status="paid" if paid else "unpaid")
-        return dict(session)
+    def post(self, path: str, params: dict, idempotency_key: str | None = None) -> dict:
+        """A call as the SDK would make it (params already decoded), e.g. from a killed job."""
+        headers = {"authorization": f"Bearer {API_KEY}"}
+        if idempotency_key:
+            headers["idempotency-key"] = idempotency_key
+        status, body, _ = self.handle("POST", path, params, headers)
+        assert status == 200, body
+        return body
 
     def event(self, type_: str, obj: dict) -> dict:
         return {"id": self.new_id("evt"), "object": "event", "type": type_,
@@ -262,6 +296,9 @@ def _lists(node):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK would add some 40 ms to every call.
+    disable_nagle_algorithm = True
     stripe: FakeStripe
 
     def _serve(self, method: str) -> None:
@@ -271,6 +308,9 @@ class _Handler(BaseHTTPRequestHandler):
         pairs = parse_qsl(body if method == "POST" else parts.query, keep_blank_values=True)
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, payload, extra = self.stripe.handle(method, parts.path, decode_form(pairs), headers)
+        delay = self.stripe.take_delay(method, parts.path)
+        if delay:
+            self.stripe.hold(delay)  # done at "Stripe", the answer comes late (or never)
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -2,6 +2,11 @@
 """Russian translations for issue 8 (referral program and exchange); merged by tools/i18n_fill.py."""
 
 RU = {
+    "Referral bought on the exchange (held in escrow)": "Реферал куплен на бирже (деньги на эскроу)",
+    "Referral sale paid out": "Выплата за проданного реферала",
+    "Referral purchase refunded": "Покупка реферала возвращена",
+    "Your earnings": "Ваш заработок",
+    "Referral commission reversed": "Реферальная комиссия отменена",
     "A refback is between 0 % and 80 %.": "Рефбэк — от 0 % до 80 %.",
     "Only the referral's current upline can list it. This attempt was recorded.":
         "Выставить реферала может только его текущий рефовод. Эта попытка записана.",

@@ -9,6 +9,11 @@ from cpa_network.notifications.models import Notification
 
 MESSAGES = {
     "new_referral": _l("%(name)s signed up through your invite link and is now your referral."),
+    "payout_paid": _l("Payout #%(id)s of %(amount)s was sent to your payout account."),
+    "payout_failed": _l("Payout #%(id)s of %(amount)s failed (%(reason)s); the money is back in "
+                        "your available balance."),
+    "ledger_check_failed": _l("The ledger check of %(day)s found %(failed)s failing check(s): "
+                              "%(checks)s. Open the Ledger page for details."),
 }
 
 
@@ -22,6 +27,18 @@ def notify(user_id: int, kind: str, dedupe_key: str, **params) -> Notification:
     db.session.add(notification)
     db.session.flush()
     return notification
+
+
+def notify_many(kind: str, items: list[tuple[int, str, dict]]) -> None:
+    """`notify` for many (user id, dedupe key, params) at once: two statements, not two each."""
+    if not items:
+        return
+    keys = {(user_id, key) for user_id, key, _ in items}
+    existing = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key).where(
+        Notification.dedupe_key.in_({key for _, key in keys}))).all())
+    db.session.add_all(Notification(user_id=user_id, kind=kind, params=params, dedupe_key=key)
+                       for user_id, key, params in items if (user_id, key) not in existing)
+    db.session.flush()
 
 
 def render_message(notification: Notification) -> str:

@@ -1,6 +1,7 @@
 """The run-by-default path: the app factory, migrations and demo on an SQLite file."""
 
 import pytest
+import redis
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -24,3 +25,4 @@ def test_factory_migrations_and_demo_on_sqlite(tmp_path, redis_url):
     assert client.get("/login").status_code == 200
     with app.app_context():
         db.engine.dispose()
+    redis.Redis.from_url(redis_url).flushdb()  # the demo queued jobs for a database now gone

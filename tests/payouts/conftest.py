@@ -31,3 +31,20 @@ def deliver(client, event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | 
     return client.post("/webhooks/stripe", data=body if body is not None else payload,
                        headers={"Stripe-Signature": sign(payload, secret, timestamp),
                                 "Content-Type": "application/json"})
+
+
+@pytest.fixture
+def fast_retries(app, test_side_app, monkeypatch):
+    """RQ retries of payout jobs at once (no backoff), in this process and in workers."""
+    for instance in (app, test_side_app):
+        monkeypatch.setitem(instance.config, "PAYOUT_RETRY_INTERVALS", [0, 0, 0])
+    monkeypatch.setenv("PAYOUT_RETRY_INTERVALS", "0,0,0")
+
+
+@pytest.fixture
+def stripe_workers(stripe_fake, fast_retries, monkeypatch):
+    """Worker processes started by this test talk to the Stripe fake, with a short timeout."""
+    monkeypatch.setenv("STRIPE_SECRET_KEY", API_KEY)
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_fake.url)
+    monkeypatch.setenv("STRIPE_TIMEOUT_S", "2")
+    return stripe_fake

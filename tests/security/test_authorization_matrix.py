@@ -80,6 +80,51 @@ def _ledger_transaction(path):
     return make
 
 
+def _payout_of(publisher, failed: bool = False):
+    from payouts import transfers, withdrawals
+    from tests.payouts.helpers import connect_account, earn
+
+    connect_account(publisher)
+    earn(publisher.id, 60_00)
+    payout = withdrawals.request_withdrawal(publisher, 60_00, "USD")
+    if failed:
+        transfers.claim([payout.id])
+        transfers.fail_payout(payout, "balance_insufficient", "")
+    db.session.commit()
+    return payout
+
+
+def _payout_view(path):
+    def make(owner):
+        payout = _payout_of(owner if owner.is_publisher else make_user("publisher"))
+        return path.format(payout.id), "GET", {}, lambda: True
+    return make
+
+
+def _payout_retry(owner):
+    from payouts.models import Payout
+
+    payout = _payout_of(make_user("publisher"), failed=True)
+    return (f"/admin/payouts/{payout.id}/retry", "POST", {},
+            lambda: db.session.scalar(select(Payout).where(Payout.retry_of_id == payout.id))
+            is None)
+
+
+def _failed_job(action):
+    def make(owner):
+        from rq.job import Job
+
+        from cpa_network.jobs import get_queue
+
+        queue = get_queue("payouts")
+        job = Job.create("math.sqrt", args=(-1,), connection=queue.connection, origin="payouts")
+        job.save()
+        queue.failed_job_registry.add(job, exc_string="ValueError: math domain error")
+        return (f"/admin/queues/payouts/jobs/{job.id}{action}", "POST" if action else "GET", {},
+                lambda: queue.failed_job_registry.count == 1)
+    return make
+
+
 CASES = [
     Case("payouts.deposit_detail", ("advertiser",), ("publisher",), _deposit_page),
     Case("api.get_deposit", ("advertiser",), ("publisher",), _deposit_api),
@@ -87,11 +132,19 @@ CASES = [
          _ledger_transaction("/balance/transactions/{}")),
     Case("ledger_admin.transaction", ("admin",), ("advertiser",),
          _ledger_transaction("/admin/ledger/transactions/{}")),
+    Case("earnings.payout_detail", ("publisher",), ("advertiser",),
+         _payout_view("/earnings/payouts/{}")),
+    Case("api.get_withdrawal", ("publisher",), ("advertiser",),
+         _payout_view("/api/v1/withdrawals/{}")),
     Case("accounts.revoke_api_key", ("publisher",), ("advertiser",), _revoke_key),
     # Operator-only: any non-admin is refused.
     Case("admin.block", ("admin",), ("publisher",), _admin_user_action("block")),
     Case("admin.unblock", ("admin",), ("advertiser",), _admin_user_action("unblock")),
     *offers_cases.cases(Case),
+    Case("payouts_admin.payout", ("admin",), ("publisher",), _payout_view("/admin/payouts/{}")),
+    Case("payouts_admin.retry", ("admin",), ("publisher",), _payout_retry),
+    Case("queues_admin.job", ("admin",), ("advertiser",), _failed_job("")),
+    Case("queues_admin.requeue", ("admin",), ("publisher",), _failed_job("/requeue")),
     *publishers_cases.cases(Case),
     *exchange_cases.cases(Case),
 ]

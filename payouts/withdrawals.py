@@ -1,0 +1,151 @@
+"""Publishers' withdrawals: the request, its refusals, and the payout state machine.
+
+A request moves the money in one database transaction: a payout row is created and its amount
+goes from the publisher's available balance to payout in flight (`payout:<id>:reserve`), under
+the available account's row lock, so concurrent requests can never overdraw it. The payout job
+(payouts/transfers.py) is enqueued after the commit. A payout then settles once, either way
+(`payout:<id>:settle`): paid (in flight -> paid out) or failed (in flight -> available).
+
+    requested -> submitting -> submitted -> paid
+         \\            \\
+          `-> failed   `-> failed          (permanent refusals; the money is back)
+"""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from cpa_network.accounts.models import User
+from cpa_network.accounts.services import AccountBlocked
+from cpa_network.database import utcnow
+from cpa_network.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from cpa_network.extensions import db
+from payouts import ledger
+from payouts.connect import usable_account
+from payouts.currency import format_money, to_minor
+from payouts.deposits import validate_amount
+from payouts.ledger import InsufficientFunds
+from payouts.models import AccountKind, Payout, PayoutAccount, PayoutStatus
+
+S = PayoutStatus
+K = AccountKind
+
+TRANSITIONS = {
+    S.REQUESTED: {S.SUBMITTING, S.FAILED},
+    S.SUBMITTING: {S.SUBMITTED, S.FAILED},
+    S.SUBMITTED: {S.PAID},  # the gateway took the money: it is paid out, never returned
+    S.PAID: set(),
+    S.FAILED: set(),
+}
+
+
+class BelowThreshold(ValidationFailed):
+    code = "below_threshold"
+    default_message = _l("This is below the minimum payout.")
+
+
+class ExceedsAvailable(InsufficientFunds):
+    code = "exceeds_available"
+    default_message = _l("This is more than your available balance.")
+
+
+class PublisherBlocked(AccountBlocked):
+    default_message = _l("Your account is blocked, so payouts are suspended. Contact the "
+                         "network operator.")
+
+
+class PayoutTransitionRefused(DomainError):
+    code = "payout_state"
+    http_status = 409
+    default_message = _l("The payout cannot change to that state.")
+
+
+def network_minimum(currency: str) -> int:
+    """The network's minimum payout (PAYOUT_MINIMUM, major units) in `currency`'s minor units."""
+    return to_minor(current_app.config["PAYOUT_MINIMUM"], currency)
+
+
+def threshold(account: PayoutAccount | None, currency: str) -> int:
+    """The publisher's own minimum if they set one, else the network's; never below it."""
+    network = network_minimum(currency)
+    if account is None or account.minimum_major is None:
+        return network
+    return max(network, to_minor(account.minimum_major, currency))
+
+
+def transition(payout: Payout, new: PayoutStatus) -> None:
+    if new not in TRANSITIONS[S(payout.status)]:
+        raise PayoutTransitionRefused()
+    payout.status = new.value
+
+
+def request_withdrawal(publisher: User, amount: int, currency: str, *, automatic: bool = False,
+                       request_key: str | None = None, retry_of: Payout | None = None,
+                       enqueue: bool = True) -> Payout:
+    """Move `amount` of available earnings into flight and queue its transfer (after commit;
+    `enqueue=False`: the caller queues it in a batch).
+
+    Refusals, each a named error: not a publisher, blocked, a bad amount or currency, no usable
+    payout account, below the threshold (not checked for an operator's retry), more than
+    available (decided under the row lock by the ledger)."""
+    if not publisher.is_publisher:
+        raise Forbidden(_l("Only publishers have earnings to withdraw."))
+    if publisher.is_blocked:
+        raise PublisherBlocked()
+    amount, code = validate_amount(amount, currency)
+    account = usable_account(publisher.id)
+    minimum = threshold(account, code)
+    if retry_of is None and amount < minimum:
+        raise BelowThreshold(fields={"amount": [_l(
+            "The minimum payout is %(minimum)s.", minimum=format_money(minimum, code))]})
+    payout = Payout(publisher_id=publisher.id, amount=amount, currency=code,
+                    status=S.REQUESTED.value, gateway=account.gateway,
+                    destination=account.external_id, automatic=automatic,
+                    request_key=request_key, retry_of_id=retry_of.id if retry_of else None,
+                    attempts=0, last_error="", needs_review=False, failure_code="",
+                    failure_reason="", requested_at=utcnow())
+    db.session.add(payout)
+    db.session.flush()
+    try:
+        ledger.post_transaction(
+            f"payout:{payout.id}:reserve",
+            ledger.transfer(ledger.account(K.PUBLISHER_AVAILABLE, publisher.id, code),
+                            ledger.account(K.PAYOUT_IN_FLIGHT, publisher.id, code), amount),
+            "payout_requested", refs_of(payout))
+    except InsufficientFunds as error:
+        raise ExceedsAvailable(fields={"amount": [_l(
+            "You can withdraw at most %(available)s.",
+            available=format_money(max(error.available, 0), code))]}) from None
+    if enqueue:
+        from payouts.tasks import enqueue_payout  # tasks.py imports this module
+
+        enqueue_payout(payout.id)
+    return payout
+
+
+def retry_failed(failed: Payout) -> Payout:
+    """A new payout for a failed one's amount, if it is still available (no threshold check:
+    the operator retries what the publisher once asked for)."""
+    if failed.status != S.FAILED:
+        raise PayoutTransitionRefused(_l("Only a failed payout can be retried."))
+    publisher = db.session.get(User, failed.publisher_id)
+    return request_withdrawal(publisher, failed.amount, failed.currency, retry_of=failed)
+
+
+def refs_of(payout: Payout) -> dict:
+    return {"payout": payout.id, "publisher": payout.publisher_id}
+
+
+def payout_for_user(payout_id: int, user: User) -> Payout:
+    """The publisher's own payout (operators see all); anyone else's is Not Found."""
+    payout = db.session.get(Payout, payout_id)
+    if payout is None or (payout.publisher_id != user.id and not user.is_admin):
+        raise NotFound()
+    return payout
+
+
+def payouts_of(publisher_id: int, status: str | None = None, limit: int = 50) -> list[Payout]:
+    query = select(Payout).where(Payout.publisher_id == publisher_id)
+    if status:
+        query = query.where(Payout.status == status)
+    return list(db.session.scalars(query.order_by(Payout.id.desc()).limit(limit)))
