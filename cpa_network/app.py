@@ -160,4 +160,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(payouts_cli)
     register_periodic(app, *TRACKING_JOBS, *PAYOUT_JOBS, *PUBLISHER_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
-                        create_links_and_clicks, rate_publishers, create_lots, pay_publishers)
+                        create_links_and_clicks, pay_publishers, rate_publishers, create_lots)

@@ -32,7 +32,8 @@ class Dashboard:
 
     @property
     def chart(self) -> dict:
-        return reports.series(self.daily, self.period.first, self.period.last)
+        return reports.series(self.daily, self.period.first, self.period.last,
+                              hourly=self.period.days == 1)
 
     @property
     def funnel(self) -> list[tuple[str, object, int]]:
@@ -71,8 +72,9 @@ def paid_out(publisher_id: int, period: Period) -> dict[str, int]:
 def publisher_dashboard(publisher_id: int, period: Period, group_by: str, tz,
                         with_table: bool = True) -> Dashboard:
     audience = Audience(publisher_id=publisher_id)
-    daily = reports.report(audience, period.start, period.end, "day", tz)
-    rows = daily if group_by == "day" or not with_table else \
+    daily = reports.report(audience, period.start, period.end,
+                           "hour" if period.days == 1 else "day", tz)
+    rows = daily if (group_by == "day" and period.days > 1) or not with_table else \
         reports.report(audience, period.start, period.end, group_by, tz)
     return Dashboard(period, group_by, rows, daily, reports.totals(daily),
                      reports.overall(daily), paid_out(publisher_id, period))

@@ -39,3 +39,7 @@ def visible_offer_ratings(publisher: User, sort: str = "epc") -> list[OfferRatin
         return (0, value if column == "avg_hold_hours" else -value, row[0].name)
 
     return [OfferRatingRow(offer, rating) for offer, rating in sorted(rows, key=key)]
+
+
+def rating_of(offer_id: int) -> OfferRating | None:
+    return db.session.scalar(select(OfferRating).where(OfferRating.offer_id == offer_id))

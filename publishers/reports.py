@@ -253,12 +253,16 @@ def overall(rows: list[StatsRow]) -> StatsRow:
     return total
 
 
-def series(rows: list[StatsRow], first: date, last: date) -> dict:
-    """Per local day (every day present, zeros filled): the chart's data as plain lists."""
-    days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
-    index = {d: i for i, d in enumerate(days)}
-    data = {name: [0] * len(days) for name in ("clicks", "unique_clicks", "flagged_clicks",
-                                               "conversions", "approved")}
+def series(rows: list[StatsRow], first: date, last: date, hourly: bool = False) -> dict:
+    """Per local day (or hour of a one-day period), every slot present and zeros filled: the
+    chart's data as plain lists. `rows` come from `report(..., "day" | "hour")`."""
+    if hourly:
+        slots = [f"{first.isoformat()} {h:02d}:00" for h in range(24)]
+    else:
+        slots = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    index = {d: i for i, d in enumerate(slots)}
+    data = {name: [0] * len(slots) for name in ("clicks", "unique_clicks", "flagged_clicks",
+                                                "conversions", "approved")}
     for row in rows:
         i = index.get(row.key)
         if i is None:
@@ -267,4 +271,4 @@ def series(rows: list[StatsRow], first: date, last: date) -> dict:
             data[name][i] += row.values[name]
         data["conversions"][i] += row.conversions
         data["approved"][i] += row.count("approved")
-    return {"days": days, **data}
+    return {"days": slots, **data}

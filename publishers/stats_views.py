@@ -77,9 +77,11 @@ def advertiser():
                                                               board.publishers]))
 
 
-@bp.route("/advertiser/stats/<any(offers, publishers):table>.csv")
+@bp.route("/advertiser/stats/export.csv")
 @role_required("advertiser")
-def advertiser_csv(table: str):
+def advertiser_csv():
+    """?table=offers|publishers: the dashboard's table as CSV (the advertiser's own rows)."""
+    table = "publishers" if request.args.get("table") == "publishers" else "offers"
     tz = reports.zone(current_user.timezone)
     period = requested_period(tz)
     group = "offer" if table == "offers" else "publisher"

@@ -17,7 +17,7 @@ from offers import access, catalog, creatives, links, stats
 from offers.models import CATEGORIES
 from offers.stats import offer_metrics
 from payouts.currency import CURRENCIES
-from publishers import ratings, services  # noqa: F401 - ratings: its models register
+from publishers import offer_ratings, services
 from publishers.forms import BuilderForm, GetLinkForm
 
 bp = Blueprint("publishers", __name__)
@@ -42,7 +42,7 @@ def offer(offer_id: int):
     found = access.visible_offer(current_user, offer_id)
     metrics = offer_metrics([found.id], current_app.config["CATALOG_MIN_CLICKS"])[found.id]
     return render_template("publishers/offer.html", offer=found, metrics=metrics,
-                           form=GetLinkForm())
+                           rating=offer_ratings.rating_of(found.id), form=GetLinkForm())
 
 
 @bp.route("/catalog/<int:offer_id>/link", methods=["POST"])

@@ -11,7 +11,10 @@
   }
 
   function toTimestamps(days) {
-    return days.map(function (d) { return Date.parse(d + "T00:00:00Z") / 1000; });
+    // "YYYY-MM-DD" (a local day) or "YYYY-MM-DD HH:00" (an hour of today), drawn as given.
+    return days.map(function (d) {
+      return Date.parse(d.length > 10 ? d.replace(" ", "T") + ":00Z" : d + "T00:00:00Z") / 1000;
+    });
   }
 
   function chartData(series, names) {

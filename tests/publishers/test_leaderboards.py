@@ -125,9 +125,9 @@ def test_dashboards_render_for_each_role(client, app_context):
     client.login("adv@example.com")
     html = client.get("/advertiser/stats?period=7d").get_data(as_text=True)
     assert "Dash offer" in html and "Pat" in html and "Escrow left" in html
-    csv_body = client.get("/advertiser/stats/publishers.csv?period=7d").get_data(as_text=True)
+    csv_body = client.get("/advertiser/stats/export.csv?table=publishers&period=7d")\
+        .get_data(as_text=True)
     assert csv_body.splitlines()[1].startswith("Pat,USD,5,")
-    client.get("/logout")
     client.submit("/logout", page="/advertiser/stats")
     client.login("op@example.com")
     html = client.get("/admin/stats").get_data(as_text=True)
