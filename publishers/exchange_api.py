@@ -118,10 +118,12 @@ def list_lots():
 @requires_role("publisher")
 def create_lot():
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or type(body.get("referral_id")) is not int:
+    if not isinstance(body, dict) or type(body.get("referral_id")) is not int \
+            or type(body.get("price")) is not int:
         raise ValidationFailed(_l("Send a JSON object with referral_id, price (minor units) "
                                   "and currency."),
-                               fields={"referral_id": [_l("An integer user id.")]})
+                               fields={"referral_id": [_l("An integer user id.")],
+                                       "price": [_l("An integer amount in minor units.")]})
     made = exchange.list_referral(api_user(), body["referral_id"], body.get("price"),
                                   str(body.get("currency") or ""), str(body.get("note") or ""))
     db.session.commit()

@@ -35,6 +35,7 @@ RU = {
     "Send a JSON object with referral_id, price (minor units) and currency.":
         "Отправьте JSON-объект с referral_id, price (в минимальных единицах) и currency.",
     "An integer user id.": "Целочисленный id пользователя.",
+    "An integer amount in minor units.": "Целая сумма в минимальных единицах.",
     "Referral": "Реферал",
     "Choose a referral.": "Выберите реферала.",
     "Price": "Цена",

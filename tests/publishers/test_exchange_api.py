@@ -67,6 +67,7 @@ def test_list_create_read_and_buy_a_lot(client, app_context, spec):
 @pytest.mark.parametrize(("body", "status", "code"), [
     ({"referral_id": "x", "price": 25_00, "currency": "USD"}, 422, "validation_failed"),
     ({"price": 25_00, "currency": "USD"}, 422, "validation_failed"),
+    ({"referral_id": 0, "price": "25.00", "currency": "USD"}, 422, "validation_failed"),
     ({"referral_id": 0, "price": 1_00, "currency": "USD"}, 422, "price_too_low"),
     ({"referral_id": 0, "price": 25_00, "currency": "ZZZ"}, 422, "currency_unsupported"),
 ])
