@@ -50,6 +50,17 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
     raise SystemExit(f"nothing answered on port {port}")
 
 
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Stop what a benchmark started, newest first (killed if it ignores SIGTERM)."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def prepare(env: dict) -> str:
     """Schema, an advertiser with escrow, an approved offer and a publisher's link: its token."""
     os.environ.update(env)
@@ -211,13 +222,7 @@ def main() -> int:
         print("targets met" if ok else "targets NOT met")
         return 0 if ok else 1
     finally:
-        for process in reversed(started):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop(started)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
         admin.dispose()

@@ -24,6 +24,7 @@ def create_app(env: str | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     register_templates(app)
     register_request_hooks(app)
+    register_listeners(app)
     register_cli(app)
     return app
 
@@ -67,6 +68,10 @@ def register_blueprints(app: Flask) -> None:
     from offers.admin_views import bp as moderation_bp
     from offers.api import bp as offers_api_bp
     from offers.click_views import bp as tracking_bp
+    from offers.conversion_api import bp as conversions_api_bp
+    from offers.conversion_views import bp as conversions_bp
+    from offers.fraud_views import bp as fraud_bp
+    from offers.postback_views import bp as postbacks_bp
     from offers.views import bp as offers_bp
     from payouts import api as payouts_api  # noqa: F401 - adds its routes to the API blueprint
     from payouts.admin_views import admin_bp as ledger_admin_bp
@@ -90,8 +95,9 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, accounts_bp, admin_bp, i18n_bp, notifications_bp, api_bp,
                       api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, earnings_bp,
                       payouts_admin_bp, queues_bp, tracking_bp, offers_bp, moderation_bp,
-                      offers_api_bp, publishers_bp, publishers_api_bp, stats_bp, ratings_bp,
-                      exchange_bp, exchange_admin_bp, referrals_bp):
+                      offers_api_bp, postbacks_bp, conversions_bp, fraud_bp, conversions_api_bp,
+                      publishers_bp, publishers_api_bp, stats_bp, ratings_bp, exchange_bp,
+                      exchange_admin_bp, referrals_bp):
         app.register_blueprint(blueprint)
     # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
     from offers.fastpath import ClickFastPath
@@ -137,6 +143,19 @@ def register_request_hooks(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
+def register_listeners(app: Flask) -> None:
+    """Callbacks lower layers run without importing upward: a blocked publisher's conversions
+    are rejected, logins are traced for fraud checks, new escrow funds waiting conversions."""
+    from cpa_network.accounts.services import register_block_listener
+    from offers.fraud import init_login_trace, reject_publisher_conversions
+    from offers.tasks import fund_awaiting_conversions
+    from payouts.deposits import register_credit_listener
+
+    register_block_listener(app, reject_publisher_conversions)
+    init_login_trace(app)
+    register_credit_listener(app, fund_awaiting_conversions)
+
+
 def register_cli(app: Flask) -> None:
     """Operator commands (users, worker, ledger, payouts, demo), periodic jobs, demo steps."""
     from cpa_network.accounts.demo import create_people
@@ -144,6 +163,7 @@ def register_cli(app: Flask) -> None:
     from cpa_network.demo import demo_cli, register_demo_steps
     from cpa_network.schedule import register_periodic
     from offers.cli import tracking_cli
+    from offers.conversion_demo import create_conversions
     from offers.demo import create_offers
     from offers.tasks import PERIODIC as TRACKING_JOBS
     from payouts.cli import ledger_cli, payouts_cli
@@ -160,4 +180,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(payouts_cli)
     register_periodic(app, *TRACKING_JOBS, *PAYOUT_JOBS, *PUBLISHER_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
-                        create_links_and_clicks, pay_publishers, rate_publishers, create_lots)
+                        create_links_and_clicks, create_conversions, pay_publishers,
+                        rate_publishers, create_lots)

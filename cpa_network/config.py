@@ -56,6 +56,14 @@ ENVIRONMENT_SETTINGS = {
     "PAYOUT_STUCK_AFTER_S": ("PAYOUT_STUCK_AFTER_S", int),
     "PAYOUT_BATCH_SIZE": ("PAYOUT_BATCH_SIZE", int),
     "PAYOUT_BATCH_THREADS": ("PAYOUT_BATCH_THREADS", int),
+    # Conversions (offers/): fee, fraud signals, the postback log, outgoing postbacks.
+    "NETWORK_FEE_BP": ("NETWORK_FEE_BP", int),
+    "FRAUD_MIN_CLICK_SECONDS": ("FRAUD_MIN_CLICK_SECONDS", int),
+    "FRAUD_IP_CONVERSIONS": ("FRAUD_IP_CONVERSIONS", int),
+    "POSTBACK_LOG_DAYS": ("POSTBACK_LOG_DAYS", int),
+    "OUTGOING_POSTBACK_TIMEOUT_S": ("OUTGOING_POSTBACK_TIMEOUT_S", float),
+    "OUTGOING_POSTBACK_RETRY_S": ("OUTGOING_POSTBACK_RETRY_S", str),
+    "OUTGOING_POSTBACK_ALLOW_PRIVATE": ("OUTGOING_POSTBACK_ALLOW_PRIVATE", lambda v: v == "1"),
     "REFERRAL_COMMISSION_BP": ("REFERRAL_COMMISSION_BP", basis_points_list),
     "EXCHANGE_MIN_PRICE": ("EXCHANGE_MIN_PRICE", int),
     "EXCHANGE_COMMISSION_BP": ("EXCHANGE_COMMISSION_BP", int),
@@ -127,6 +135,14 @@ class Config:
     PAYOUT_STUCK_AFTER_S = 600  # the reconciler looks at payouts unfinished for this long
     PAYOUT_BATCH_SIZE = 100  # payouts per job in the weekly automatic run
     PAYOUT_BATCH_THREADS = 4  # transfers of a batch in flight at once (PostgreSQL)
+    # Conversions (offers/): see the README's "Conversions".
+    NETWORK_FEE_BP = 1000  # the network's fee on top of each payout, basis points (10 %)
+    FRAUD_MIN_CLICK_SECONDS = 15  # a conversion sooner after its click is suspect
+    FRAUD_IP_CONVERSIONS = 5  # this many conversions of an offer from one IP in 24 h: suspect
+    POSTBACK_LOG_DAYS = 90  # how long the postback log keeps a line
+    OUTGOING_POSTBACK_TIMEOUT_S = 5.0  # per call of a publisher's postback URL
+    OUTGOING_POSTBACK_RETRY_S = "30,120,600,1800,7200"  # backoff between attempts, seconds
+    OUTGOING_POSTBACK_ALLOW_PRIVATE = False  # call private/loopback addresses (dev, tests)
 
     # The referral program and the exchange (payouts/commissions.py, publishers/exchange*.py).
     REFERRAL_COMMISSION_BP = (1000, 300, 100)  # share of the network fee per upline level
@@ -155,6 +171,8 @@ class TestingConfig(DevelopmentConfig):
     RATELIMIT_SWALLOW_ERRORS = False
     # Hashing is not under test here; a cheap method keeps user factories fast.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name
+    OUTGOING_POSTBACK_ALLOW_PRIVATE = True  # the tests' publisher endpoint is on loopback
+    OUTGOING_POSTBACK_RETRY_S = "0,0"  # retried at once, so a burst worker sees every attempt
 
 
 class ProductionConfig(Config):

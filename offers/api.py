@@ -45,7 +45,9 @@ def offer_json(offer: Offer, *, owner: bool = False, metrics=None) -> dict:
         "currency": offer.currency, "reference_amount": offer.reference_amount,
         "top_payout": offer.top_payout,
         "goals": [{"code": g.code, "name": g.name, "payout_type": g.payout_type,
-                   "payout": g.payout} for g in offer.goals],
+                   "payout": g.payout, "once_per_click": g.once_per_click,
+                   "requires_goal": g.requires_goal, "min_amount": g.min_amount}
+                  for g in offer.goals],
         "caps": [{"scope": c.scope, "period": c.period, "metric": c.metric,
                   "limit": c.cap_limit} for c in offer.caps],
         "hold_days": offer.hold_days, "attribution_window_days": offer.attribution_window_days,
@@ -63,6 +65,7 @@ def offer_json(offer: Offer, *, owner: bool = False, metrics=None) -> dict:
     if owner:
         body["postback_secret"] = offer.postback_secret
         body["rejection_reason"] = offer.rejection_reason
+        body["paused_reason"] = offer.paused_reason
     return body
 
 
@@ -87,7 +90,9 @@ def parse_offer(body, base: services.OfferData | None) -> services.OfferData:
         changes["allowed_countries"] = tuple(str(c).upper() for c in countries)
     if "goals" in body:
         changes["goals"] = tuple(_parse_items(body, "goals", services.GoalData,
-                                              ("code", "payout_type", "payout"), ("name",)))
+                                              ("code", "payout_type", "payout"),
+                                              ("name", "once_per_click", "requires_goal",
+                                               "min_amount")))
     if "caps" in body:
         changes["caps"] = tuple(_parse_items(body, "caps", services.CapData,
                                              ("scope", "period", "metric", "limit"), ()))
@@ -108,11 +113,18 @@ def _parse_items(body: dict, name: str, cls, required: tuple, optional: tuple) -
             raise ValidationFailed(fields={name: [_l("Each item needs: %(keys)s.",
                                                      keys=", ".join(required))]})
         values = {k: item[k] for k in (*required, *optional) if k in item}
-        if any(isinstance(values[k], bool) for k in values) or not all(
-                isinstance(values[k], int if k in ("payout", "limit") else str) for k in values):
+        if not all(_item_type_ok(k, v) for k, v in values.items()):
             raise ValidationFailed(fields={name: [_l("Wrong type.")]})
         parsed.append(cls(**values))
     return parsed
+
+
+def _item_type_ok(key: str, value) -> bool:
+    if key == "once_per_click":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int if key in ("payout", "limit", "min_amount") else str)
 
 
 def _status_target(body: dict) -> str | None:

@@ -1,4 +1,5 @@
-"""OpenAPI schemas of the offers API (offers/api.py, publishers/api.py)."""
+"""OpenAPI schemas of the offers API (offers/api.py, offers/conversion_api.py,
+publishers/api.py)."""
 
 from cpa_network.api.openapi import ref, register_schema
 from offers.models import CAP_METRICS, CAP_PERIODS, CAP_SCOPES, CATEGORIES
@@ -11,7 +12,11 @@ GOAL = {"type": "object", "required": ["code", "payout_type", "payout"], "proper
     "name": {"type": "string"},
     "payout_type": {"enum": ["fixed", "percent"]},
     "payout": {"type": "integer", "description": "fixed: minor units; percent: basis points "
-                                                 "of the sale (750 = 7.5 %)."}}}
+                                                 "of the sale (750 = 7.5 %)."},
+    "once_per_click": {"type": "boolean", "description": "One conversion per click at most."},
+    "requires_goal": {"type": "string", "description": "Code of a goal the same click or "
+                      "customer must have reached first (empty: none)."},
+    "min_amount": {"type": "integer", "description": "Minimum sale amount, minor units."}}}
 CAP = {"type": "object", "required": ["scope", "period", "metric", "limit"], "properties": {
     "scope": {"enum": list(CAP_SCOPES)}, "period": {"enum": list(CAP_PERIODS)},
     "metric": {"enum": list(CAP_METRICS)},
@@ -54,6 +59,8 @@ OFFER = register_schema("Offer", {
         "updated_at": {"type": "string", "format": "date-time"},
         "postback_secret": {"type": "string", "description": "The owner only."},
         "rejection_reason": {"type": "string", "description": "The owner only."},
+        "paused_reason": {"type": "string", "description": "The owner only: "
+                          "`insufficient_funds` when a conversion found the escrow short."},
         "stats_30d": {"type": "object", "properties": {
             "valid_clicks": {"type": "integer"}, "conversions": {"type": "integer"},
             "epc": {"type": ["number", "null"], "description": "Minor units per valid click."},
@@ -74,3 +81,49 @@ LINK = register_schema("TrackingLink", {
         "token": {"type": "string"}, "url": {"type": "string"},
         "promo_code": {"type": "string"}, "offer_id": {"type": "integer"}}})
 ERROR = ref("Error")
+
+CONVERSION_STATUSES = ["pending", "approved", "rejected", "awaiting_funds"]
+CONVERSION = register_schema("Conversion", {
+    "type": "object",
+    "required": ["id", "offer_id", "goal", "status", "payout", "currency", "created_at"],
+    "properties": {
+        "id": {"type": "integer"}, "offer_id": {"type": "integer"},
+        "goal": {"type": "string"}, "source": {"enum": ["postback", "pixel", "promo_code"]},
+        "status": {"enum": CONVERSION_STATUSES},
+        "held": {"type": "boolean", "description": "Held for the operator's fraud review."},
+        "amount": {**MINOR, "description": "The sale, minor units (0 if none was reported)."},
+        "payout": {**MINOR, "description": "The publisher's earnings, minor units."},
+        "fee": {**MINOR, "description": "The network's fee on top (advertiser only)."},
+        "currency": {"enum": list(CURRENCIES)},
+        "click_id": {"type": ["string", "null"]},
+        **{f"sub{i}": {"type": "string"} for i in range(1, 6)},
+        "country": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "hold_until": {"type": ["string", "null"], "format": "date-time",
+                       "description": "When it is approved unless decided before."},
+        "decided_at": {"type": ["string", "null"], "format": "date-time"},
+        "decision_reason": {"type": "string"},
+        "publisher_id": {"type": "integer", "description": "Advertiser only."},
+        "txid": {"type": "string", "description": "Advertiser only."},
+        "customer": {"type": "string", "description": "Advertiser only."},
+        "fraud_signals": {"type": "array", "items": {"type": "string"},
+                          "description": "Advertiser only."},
+        "result": {"type": "string", "description": "On POST: ok, duplicate, fraud_suspected "
+                                                    "or insufficient_funds."},
+    },
+})
+CONVERSION_LIST = {"type": "object", "required": ["conversions"], "properties": {
+    "conversions": {"type": "array", "items": CONVERSION}, "page": {"type": "integer"},
+    "pages": {"type": "integer"}, "total": {"type": "integer"}}}
+PROMO_CONVERSION_REQUEST = {"type": "object", "required": ["promo_code", "goal", "txid"],
+                            "properties": {
+    "promo_code": {"type": "string"}, "goal": {"type": "string"},
+    "txid": {"type": "string", "maxLength": 100,
+             "description": "Your order or lead id: the same offer+goal+txid is one conversion."},
+    "amount": {**MINOR, "description": "The sale in minor units; required by percent goals."},
+    "currency": {"enum": list(CURRENCIES)},
+    "customer": {"type": "string", "maxLength": 100,
+                 "description": "Your customer id, for goals that require an earlier goal."}}}
+REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string", "maxLength": 500}}}
+APPROVE_REQUEST = {"type": "object", "properties": {"reason": {"type": "string"}}}

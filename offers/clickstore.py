@@ -5,6 +5,7 @@ all call `store_clicks`. A click id is the primary key, so storing a click twice
 once; the rollups add only the rows the INSERT actually returned.
 """
 
+import functools
 from collections import defaultdict
 from datetime import datetime
 
@@ -57,13 +58,19 @@ def add_to_rollups(clicks: list[dict]) -> None:
     upsert_rollups(rows, ("clicks", "unique_clicks", "flagged_clicks"))
 
 
+@functools.cache
+def _upsert_statement(dialect_name: str, counters: tuple[str, ...]):
+    """Built once per process: building a statement costs more than running it."""
+    table = TrafficHourly.__table__
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEY),
+        set_={name: table.c[name] + statement.excluded[name] for name in counters})
+
+
 def upsert_rollups(rows: list[dict], counters: tuple[str, ...]) -> None:
     """Add each row's `counters` to its hour x link x country x sub-ids row (created if new)."""
     if not rows:
         return
-    table = TrafficHourly.__table__
-    statement = _insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(ROLLUP_KEY),
-        set_={name: table.c[name] + statement.excluded[name] for name in counters})
-    db.session.execute(statement, rows)
+    db.session.execute(_upsert_statement(db.engine.dialect.name, counters),
+                       rows if len(rows) > 1 else rows[0])

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     Form,
     FormField,
     IntegerField,
@@ -49,6 +50,9 @@ class GoalForm(Form):
     payout_type = SelectField(_l("Pays"), choices=_choices(PAYOUT_TYPES), validate_choice=False)
     payout = StringField(_l("Payout"), validators=[Optional(), Length(max=20)],
                          description=_l("An amount, or a percent of the sale."))
+    requires_goal = StringField(_l("After goal"), validators=[Optional(), Length(max=40)])
+    min_amount = StringField(_l("Minimum sale"), validators=[Optional(), Length(max=20)])
+    once_per_click = BooleanField(_l("Once per click"))
 
 
 class CapForm(Form):
@@ -110,6 +114,10 @@ class OfferForm(FlaskForm):
             entry.form.payout.data = (_major(goal.payout, offer.currency)
                                       if goal.payout_type == "fixed"
                                       else str(Decimal(goal.payout) / 100))
+            entry.form.requires_goal.data = goal.requires_goal
+            entry.form.min_amount.data = _major(goal.min_amount, offer.currency) \
+                if goal.min_amount else ""
+            entry.form.once_per_click.data = goal.once_per_click
         for entry, cap in zip(self.caps.entries, offer.caps, strict=False):
             entry.form.scope.data, entry.form.period.data = cap.scope, cap.period
             entry.form.metric.data = cap.metric
@@ -146,8 +154,11 @@ class OfferForm(FlaskForm):
             raw = (g.payout.data or "").replace(",", ".")
             value = amount(raw, "goals") if g.payout_type.data == "fixed" else percent(raw,
                                                                                        "goals")
+            minimum = amount(g.min_amount.data, "goals") if (g.min_amount.data or "").strip() \
+                else 0
             goals.append(GoalData(g.code.data.strip().lower(), g.payout_type.data, value,
-                                  g.name.data or ""))
+                                  g.name.data or "", bool(g.once_per_click.data),
+                                  (g.requires_goal.data or "").strip().lower(), minimum))
         caps = []
         for entry in self.caps.entries:
             c = entry.form

@@ -3,7 +3,15 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cpa_network.accounts.models import User
@@ -72,6 +80,9 @@ class Offer(db.Model):
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Authenticates the advertiser's postbacks (issue 5); shown only to the owner.
     postback_secret: Mapped[str] = mapped_column(String(64))
+    # Why a paused offer is paused: "" (its advertiser), or "insufficient_funds" (a conversion
+    # found the escrow short; it resumes once the conversions waiting for funds are funded).
+    paused_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -101,7 +112,12 @@ class Offer(db.Model):
 
 
 class Goal(db.Model):
-    """A paid action of an offer: a fixed payout (minor units) or a percent (basis points)."""
+    """A paid action of an offer: a fixed payout (minor units) or a percent (basis points).
+
+    A goal may pay once per click, may require an earlier goal (`requires_goal`, reached by the
+    same click or customer: a sequence such as registration -> first_payment) and a minimum sale
+    amount (`min_amount`, minor units).
+    """
 
     __tablename__ = "offer_goals"
     __table_args__ = (
@@ -118,6 +134,9 @@ class Goal(db.Model):
     payout_type: Mapped[str] = mapped_column(String(8))
     payout: Mapped[int] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(default=0)
+    once_per_click: Mapped[bool] = mapped_column(default=False, server_default=false())
+    requires_goal: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    min_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     offer: Mapped[Offer] = relationship(back_populates="goals")
 

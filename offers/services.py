@@ -50,6 +50,9 @@ class GoalData:
     payout_type: str
     payout: int  # minor units (fixed) or basis points (percent)
     name: str = ""
+    once_per_click: bool = False
+    requires_goal: str = ""  # a goal the same click or customer must have reached first
+    min_amount: int = 0  # the least sale amount it pays for, minor units
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ def offer_data_from(offer: Offer) -> OfferData:
         promo_discount_bp=offer.promo_discount_bp,
         allowed_countries=tuple(offer.country_list), traffic_sources=offer.traffic_sources,
         visibility=offer.visibility,
-        goals=tuple(GoalData(g.code, g.payout_type, g.payout, g.name) for g in offer.goals),
+        goals=tuple(GoalData(g.code, g.payout_type, g.payout, g.name, g.once_per_click,
+                             g.requires_goal, g.min_amount) for g in offer.goals),
         caps=tuple(CapData(c.scope, c.period, c.metric, c.cap_limit) for c in offer.caps))
 
 
@@ -170,10 +174,32 @@ def _validate_goals(data: OfferData, refuse) -> None:
             refuse("goals", _l("Goal %(code)s: the payout is too large.", code=goal.code))
         elif goal.payout_type == "percent" and goal.payout > BASIS_POINTS:
             refuse("goals", _l("Goal %(code)s: at most 100 %% of the sale.", code=goal.code))
+    _validate_sequences(data, refuse, ceiling)
     if any(g.payout_type == "percent" for g in data.goals) and data.reference_amount <= 0:
         refuse("reference_amount", _l("Percent goals need a typical sale amount."))
     if data.reference_amount < 0 or (ceiling and data.reference_amount > ceiling):
         refuse("reference_amount", _l("This amount is not valid."))
+
+
+def _validate_sequences(data: OfferData, refuse, ceiling: int) -> None:
+    """A required goal is another goal of the offer, and requirements never loop."""
+    requires = {g.code: g.requires_goal for g in data.goals if g.requires_goal}
+    for goal in data.goals:
+        if goal.min_amount < 0 or (ceiling and goal.min_amount > ceiling):
+            refuse("goals", _l("Goal %(code)s: the minimum amount is not valid.", code=goal.code))
+        if not goal.requires_goal:
+            continue
+        if goal.requires_goal == goal.code or goal.requires_goal not in {
+                g.code for g in data.goals}:
+            refuse("goals", _l("Goal %(code)s can only require another goal of this offer.",
+                               code=goal.code))
+            continue
+        seen, step = {goal.code}, goal.requires_goal
+        while step in requires and step not in seen:
+            seen.add(step)
+            step = requires[step]
+        if step in seen:
+            refuse("goals", _l("Goal requirements go round in a circle."))
 
 
 def _validate_caps(data: OfferData, refuse) -> None:
@@ -222,6 +248,8 @@ def _goal(goal: Goal | None, data: GoalData, position: int) -> Goal:
     goal = goal or Goal(code=data.code)
     goal.name, goal.payout_type, goal.payout = data.name.strip(), data.payout_type, data.payout
     goal.position = position
+    goal.once_per_click, goal.requires_goal = data.once_per_click, data.requires_goal
+    goal.min_amount = data.min_amount
     return goal
 
 
@@ -261,6 +289,7 @@ def change_status(offer: Offer, target: str) -> Offer:
         funding.check_offer_is_funded(offer)
     if target == st.PENDING:
         offer.rejection_reason = ""
+    offer.paused_reason = ""  # offers.awaiting sets it when it pauses an offer for funds
     offer.status = target
     db.session.flush()
     return offer

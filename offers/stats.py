@@ -96,12 +96,31 @@ def offer_metrics(offer_ids: list[int], min_clicks: int) -> dict[int, OfferMetri
     return {o: found.get(o, OfferMetrics(0, 0, 0, True)) for o in offer_ids}
 
 
+# Conversion status -> its (count, payout) columns in traffic_hourly.
+STATUS_COLUMNS = {
+    "pending": ("pending_conversions", "pending_payout"),
+    "approved": ("approved_conversions", "approved_payout"),
+    "rejected": ("rejected_conversions", "rejected_payout"),
+    "awaiting_funds": ("awaiting_conversions", "awaiting_payout"),
+}
+CONVERSION_COUNTERS = ("conversions", "payout",
+                       *(column for pair in STATUS_COLUMNS.values() for column in pair))
+
+
 def record_conversion_stats(click: dict, at: datetime, conversions: int, payout: int) -> None:
     """Add a conversion (or, with negative numbers, take back a rejected one) to the rollup row
     of its click's hour x link x country x sub-ids. `click` has link_id, offer_id,
     publisher_id, country and sub1..sub5 (a promo-code conversion: empty strings)."""
+    add_conversion_stats(click, at, {"conversions": conversions, "payout": payout})
+
+
+def add_conversion_stats(click: dict, at: datetime, changes: dict[str, int]) -> None:
+    """Add `changes` (counter column -> delta) to the rollup row of hour x link x country x
+    sub-ids. Called in the transaction that creates the conversion or changes its status, which
+    happens once, so the rollups count each conversion once."""
+    counters = dict.fromkeys(CONVERSION_COUNTERS, 0) | changes
     row = {"hour": hour_of(at), "link_id": click["link_id"], "offer_id": click["offer_id"],
            "publisher_id": click["publisher_id"], "country": click.get("country", ""),
-           **{s: click.get(s, "") for s in SUB_IDS}, "conversions": conversions,
-           "payout": payout, "clicks": 0, "unique_clicks": 0, "flagged_clicks": 0}
-    upsert_rollups([row], ("conversions", "payout"))
+           **{s: click.get(s, "") for s in SUB_IDS}, **counters,
+           "clicks": 0, "unique_clicks": 0, "flagged_clicks": 0}
+    upsert_rollups([row], CONVERSION_COUNTERS)

@@ -1,4 +1,6 @@
-"""Tracking jobs (queue `tracking`): move clicks from the Redis stream to the database.
+"""Tracking and conversion jobs. Clicks (queue `tracking`): move them from the Redis stream to
+the database. Conversions: approve them when their hold ends, fund the ones waiting for funds,
+call publishers' postbacks (queue `notifications`), prune the postback log.
 
 A flush is scheduled by the click path itself, at most once per CLICK_FLUSH_INTERVAL_S while
 clicks arrive (its one Redis write arms it), and re-arms itself while a backlog remains, so
@@ -8,13 +10,17 @@ function by hand.
 """
 
 import time
+from datetime import timedelta
 
 from flask import current_app
+from rq import Retry
+from sqlalchemy import delete
 
+from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from cpa_network.jobs import task
 from cpa_network.schedule import PeriodicJob
-from offers import stream, visits
+from offers import outgoing, stream, visits
 from offers.clickstore import store_clicks
 
 
@@ -56,3 +62,81 @@ def flush_clicks() -> int:
 # A safety net beside the flushes the click path arms: entries a crashed run left pending are
 # reclaimed even when no new clicks arrive to arm a flush.
 PERIODIC = (PeriodicJob("flush-clicks", flush_clicks, every_s=30, queue="tracking"),)
+
+
+@task
+def approve_due_conversions() -> int:
+    """The hold-period job: approve what is still pending when its hold ends, in batches."""
+    from offers import review
+
+    total = 0
+    while True:
+        approved = review.approve_due()
+        db.session.commit()
+        total += approved
+        if approved == 0:
+            return total
+
+
+@task
+def fund_awaiting_conversions(advertiser_id: int, currency: str) -> int:
+    """Enqueued after an escrow top-up (payouts.deposits' credit listener): fund waiting
+    conversions oldest first."""
+    from offers import awaiting
+
+    return awaiting.fund_awaiting(advertiser_id, currency)
+
+
+@task
+def fund_all_awaiting() -> int:
+    """The safety net for top-ups whose job was never enqueued."""
+    from offers import awaiting
+
+    funded = 0
+    for advertiser_id, currency in awaiting.advertisers_waiting():
+        funded += awaiting.fund_awaiting(advertiser_id, currency)
+        db.session.commit()
+    return funded
+
+
+@task
+def prune_postback_log() -> int:
+    """Postback log lines older than POSTBACK_LOG_DAYS go."""
+    from offers.conversion_models import PostbackLog
+
+    cutoff = utcnow() - timedelta(days=current_app.config["POSTBACK_LOG_DAYS"])
+    return db.session.execute(delete(PostbackLog).where(PostbackLog.received_at < cutoff)
+                              ).rowcount
+
+
+class DeliveryFailed(Exception):
+    """The publisher's endpoint did not answer 2xx; RQ retries the job with backoff."""
+
+
+def delivery_retry() -> Retry:
+    intervals = outgoing.retry_intervals()
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def deliver_postback(delivery_id: int) -> str:
+    """Call a publisher's postback once. The attempt is committed before a failure is raised,
+    so the delivery log shows every try; RQ's Retry brings the job back with backoff."""
+    try:
+        delivery = outgoing.attempt_delivery(delivery_id)
+        db.session.commit()
+        state = delivery.state if delivery is not None else "gone"
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()
+    if state == "retrying":
+        raise DeliveryFailed(f"postback delivery {delivery_id} failed; will retry")
+    return state
+
+
+PERIODIC += (
+    PeriodicJob("approve-due-conversions", approve_due_conversions, every_s=300),
+    PeriodicJob("fund-awaiting-conversions", fund_all_awaiting, every_s=600),
+    PeriodicJob("prune-postback-log", prune_postback_log, every_s=86400),
+)

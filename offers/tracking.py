@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from cpa_network.extensions import db
 from offers.tracking_models import Click
@@ -134,8 +134,11 @@ def _from_record(record: dict) -> ClickInfo:
                      record["flags"], False)
 
 
+CLICK_BY_ID = select(Click).where(Click.id == bindparam("click_id"))  # built once
+
+
 def _stored(click_id: str) -> ClickInfo | None:
-    row = db.session.scalar(select(Click).where(Click.id == click_id))
+    row = db.session.scalar(CLICK_BY_ID, {"click_id": click_id})
     return _from_row(row) if row is not None else None
 
 

@@ -99,3 +99,13 @@ class TrafficHourly(db.Model):
     # Non-rejected conversions and their publisher payout (offer currency, minor units).
     conversions: Mapped[int] = mapped_column(default=0, server_default="0")
     payout: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The same conversions by status, counted in the hour the conversion was created and moved
+    # between columns when its status changes (in the transaction that changes it).
+    pending_conversions: Mapped[int] = mapped_column(default=0, server_default="0")
+    pending_payout: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    approved_conversions: Mapped[int] = mapped_column(default=0, server_default="0")
+    approved_payout: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rejected_conversions: Mapped[int] = mapped_column(default=0, server_default="0")
+    rejected_payout: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    awaiting_conversions: Mapped[int] = mapped_column(default=0, server_default="0")
+    awaiting_payout: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -10,7 +10,7 @@ from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError, ValidationFailed
 from cpa_network.extensions import db
 from cpa_network.navigation import NavItem
-from offers import access, creatives, services
+from offers import access, creatives, integration, links, services
 from offers import status as st
 from offers.forms import BannerForm, InviteForm, OfferForm, StatusForm, TextAdForm
 from offers.models import CAP_PERIODS, CAP_SCOPES, CATEGORIES, REWARD_MODELS
@@ -88,7 +88,8 @@ def detail(offer_id: int):
                                                     STATUS_ACTIONS if t in allowed],
         status_form=StatusForm(), banner_form=BannerForm(), text_form=TextAdForm(),
         invite_form=InviteForm(), confirm_form=ConfirmForm(),
-        creatives=creatives.creatives_of(offer), grants=access.access_list(offer))
+        creatives=creatives.creatives_of(offer), grants=access.access_list(offer),
+        examples=integration.examples(offer, links.base_url()))
 
 
 @bp.route("/<int:offer_id>/edit", methods=["GET", "POST"])
@@ -203,6 +204,10 @@ def revoke(offer_id: int, publisher_id: int):
 NAV = (
     NavItem("advertiser", "offers.index", _l("My offers"),
             _l("Create offers, upload creatives, pause and resume them.")),
+    NavItem("advertiser", "conversions.index", _l("Conversions"),
+            _l("Review conversions: approve, reject, see fraud signals and the postback log.")),
     NavItem("admin", "moderation.queue", _l("Moderation"),
             _l("Approve or reject offers waiting for moderation.")),
+    NavItem("admin", "fraud.queue", _l("Fraud"),
+            _l("Conversions held for review: approve, reject, block the publisher.")),
 )

@@ -8,6 +8,7 @@ the money once.
 
 from collections.abc import Callable
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -15,12 +16,14 @@ from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from cpa_network.extensions import db
+from cpa_network.jobs import enqueue_after_commit
 from payouts import currency as currencies
 from payouts import ledger
 from payouts.gateway import GatewayError, PaymentGateway, get_gateway
 from payouts.models import AccountKind, Deposit, DepositStatus
 
 S = DepositStatus
+CREDIT_LISTENERS = "cpa_escrow_credit_listeners"
 MIN_AMOUNT_MINOR = 100  # 1.00: below Stripe's minimum charge in every supported currency
 
 # The deposit state machine: where each state may go next.
@@ -130,6 +133,13 @@ def lock_deposit(deposit_id: int) -> Deposit:
     return deposit
 
 
+def register_credit_listener(app, job) -> None:
+    """`job(advertiser_id, currency)` is enqueued after a deposit's credit commits: higher
+    layers react to new escrow (offers funds conversions waiting for it) without payouts
+    importing them. Registered in create_app."""
+    app.extensions.setdefault(CREDIT_LISTENERS, []).append(job)
+
+
 def credit_deposit(deposit: Deposit, refs: dict | None = None) -> bool:
     """Credit the deposit's escrow once (a fixed ledger key); True if this call credited it."""
     if deposit.status == S.SUCCEEDED:
@@ -145,6 +155,9 @@ def credit_deposit(deposit: Deposit, refs: dict | None = None) -> bool:
     transition(deposit, S.SUCCEEDED)
     deposit.credited_at = utcnow()
     deposit.failure_reason = ""
+    for job in current_app.extensions.get(CREDIT_LISTENERS, ()):
+        enqueue_after_commit(job, deposit.advertiser_id, code,
+                             job_id=f"escrow-credited-{job.__name__}-{deposit.id}")
     return True
 
 

@@ -18,6 +18,7 @@ the other outcome then raises `IdempotencyConflict`.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -56,15 +57,24 @@ def _refs(conversion_id: int, advertiser_id: int, publisher_id: int) -> dict:
 
 
 def hold_conversion(conversion_id: int, advertiser_id: int, publisher_id: int, currency: str,
-                    payout: int, fee: int) -> LedgerTransaction:
-    """Commit escrow to a pending conversion; `InsufficientFunds` if the escrow cannot cover it."""
-    escrow = ledger.account(K.ADVERTISER_ESCROW, advertiser_id, currency)
-    legs = [Leg(escrow, -(payout + fee)),
-            Leg(ledger.account(K.ADVERTISER_HOLD, advertiser_id, currency), payout)]
+                    payout: int, fee: int, *,
+                    available_at: datetime | None = None) -> LedgerTransaction:
+    """Commit escrow to a pending conversion; `InsufficientFunds` if the escrow cannot cover it.
+
+    `available_at` (the end of the hold period) goes into the refs, for the publisher's pages.
+    """
+    code = currency.upper()
+    found = ledger.accounts_of({(kind, advertiser_id, code) for kind in (
+        K.ADVERTISER_ESCROW, K.ADVERTISER_HOLD, K.NETWORK_PENDING_FEE)})  # one query
+    legs = [Leg(found[(K.ADVERTISER_ESCROW, advertiser_id, code)], -(payout + fee)),
+            Leg(found[(K.ADVERTISER_HOLD, advertiser_id, code)], payout)]
     if fee:
-        legs.append(Leg(ledger.account(K.NETWORK_PENDING_FEE, advertiser_id, currency), fee))
+        legs.append(Leg(found[(K.NETWORK_PENDING_FEE, advertiser_id, code)], fee))
+    refs = _refs(conversion_id, advertiser_id, publisher_id)
+    if available_at is not None:
+        refs["available_at"] = available_at.isoformat()
     return ledger.post_transaction(f"conversion:{conversion_id}:hold", legs, "conversion_hold",
-                                   _refs(conversion_id, advertiser_id, publisher_id))
+                                   refs)
 
 
 def _held_amounts(conversion_id: int) -> tuple[LedgerTransaction, int, int]:

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -140,10 +140,16 @@ def network_account(kind: AccountKind | str, currency: str) -> LedgerAccount:
     return account(kind, NETWORK_OWNER, currency)
 
 
+# Built once: constructing the statement costs more than running it (a hot path: each
+# conversion looks up three accounts).
+ACCOUNT_BY_KEY = select(LedgerAccount).where(
+    LedgerAccount.kind == bindparam("kind"), LedgerAccount.owner_id == bindparam("owner_id"),
+    LedgerAccount.currency == bindparam("currency"))
+
+
 def _find_account(kind: str, owner_id: int, currency: str) -> LedgerAccount | None:
-    return db.session.scalar(select(LedgerAccount).where(
-        LedgerAccount.kind == kind, LedgerAccount.owner_id == owner_id,
-        LedgerAccount.currency == currency))
+    return db.session.scalar(ACCOUNT_BY_KEY, {"kind": str(kind), "owner_id": owner_id,
+                                              "currency": currency})
 
 
 def balance(kind: AccountKind | str, owner_id: int | None, currency: str) -> int:

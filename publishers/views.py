@@ -3,17 +3,20 @@ promo code and creatives, and the list of links (statistics: publishers.stats_vi
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cpa_network.accounts.sessions import role_required
 from cpa_network.database import utcnow
-from cpa_network.errors import ValidationFailed
+from cpa_network.errors import DomainError, ValidationFailed
 from cpa_network.extensions import db
 from cpa_network.navigation import NavItem
-from offers import access, catalog, creatives, links, stats
+from offers import access, catalog, creatives, links, outgoing, review, stats
+from offers.conversion_forms import PublisherPostbackForm
+from offers.conversion_models import STATUSES
 from offers.models import CATEGORIES
 from offers.stats import offer_metrics
 from payouts.currency import CURRENCIES
@@ -95,6 +98,41 @@ def my_links():
                            base=links.base_url())
 
 
+@bp.route("/conversions")
+@role_required("publisher")
+def conversions():
+    f = review.filter_from(request.args)
+    page = db.paginate(review.publisher_query(current_user.id, f), per_page=50,
+                       error_out=False)
+    return render_template("publishers/conversions.html", page=page, f=f, statuses=STATUSES,
+                           offer_choices=[(link.offer_id, link.offer.name)
+                                          for link in links.links_of(current_user)])
+
+
+@bp.route("/conversions/postback", methods=["GET", "POST"])
+@role_required("publisher")
+def postback_settings():
+    found = outgoing.settings_for(current_user.id)
+    form = PublisherPostbackForm(obj=found)
+    if form.validate_on_submit():
+        try:
+            outgoing.save_settings(current_user.id, form.url_template.data or "",
+                                   on_created=form.on_created.data,
+                                   on_approved=form.on_approved.data,
+                                   on_rejected=form.on_rejected.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.url_template.errors = [*form.url_template.errors, error.message]
+        else:
+            db.session.commit()
+            flash(_("Postback settings saved."), "success")
+            return redirect(url_for("publishers.postback_settings"))
+    status = 422 if form.errors else 200
+    return render_template("publishers/postback.html", form=form, settings=found,
+                           deliveries=outgoing.deliveries_of(current_user.id),
+                           macros=outgoing.MACROS), status
+
+
 NAV = (
     NavItem("publisher", "publishers.catalog_page", _l("Offers"),
             _l("Browse offers, compare EPC and conversion rates, get your links.")),
@@ -114,4 +152,7 @@ NAV = (
     NavItem("advertiser", "ratings.leaderboard", _l("Publishers"),
             _l("The publisher leaderboard: pick performers and invite them to private "
                "offers.")),
+    NavItem("publisher", "publishers.conversions", _l("Conversions"),
+            _l("Your conversions, their status and when they become available; your "
+               "postback URL.")),
 )

@@ -18,6 +18,7 @@ from cpa_network.extensions import db
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
 API_KEY_PREFIX = "cpa_"
+BLOCK_LISTENERS = "cpa_block_listeners"
 
 
 class EmailTaken(DomainError):
@@ -150,13 +151,23 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def register_block_listener(app, listener) -> None:
+    """`listener(user)` runs inside `block_user`'s transaction; higher layers register theirs in
+    create_app (offers rejects a blocked publisher's undecided conversions)."""
+    app.extensions.setdefault(BLOCK_LISTENERS, []).append(listener)
+
+
 def block_user(user: User, reason: str) -> None:
-    """A blocked user cannot log in or use the API; later issues stop their links paying."""
+    """A blocked user cannot log in or use the API; their links stop (offers.routing) and the
+    registered block listeners run (offers rejects their undecided conversions)."""
     if user.is_admin:
         raise DomainError(_l("An operator account cannot be blocked."))
     user.blocked_at = utcnow()
     user.blocked_reason = reason.strip()[:500]
     end_sessions(user)
+    db.session.flush()
+    for listener in current_app.extensions.get(BLOCK_LISTENERS, ()):
+        listener(user)
 
 
 def unblock_user(user: User) -> None:

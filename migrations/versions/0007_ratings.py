@@ -1,7 +1,7 @@
 """ratings: publisher rating snapshots, offer ratings
 
 Revision ID: 0007_ratings
-Revises: 0005_payouts (re-chained onto 0006_conversions once issue 5 is merged)
+Revises: 0006_conversions
 Create Date: 2026-11-22 14:03:37.077230
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_ratings'
-down_revision = '0005_payouts'
+down_revision = '0006_conversions'
 branch_labels = None
 depends_on = None
 

@@ -54,6 +54,14 @@ def test_demo_load_builds_a_referral_tree_and_refuses_to_load_twice(app, app_con
         return 0 if user.referred_by is None else 1 + depth(user.referred_by)
 
     assert max(depth(p) for p in publishers) == 3
+    # Conversions of the demo clicks, in every state, and books that balance.
+    from offers.conversion_models import Conversion
+    from payouts.invariants import check_ledger
+
+    statuses = set(db.session.scalars(select(Conversion.status)))
+    assert statuses == {"pending", "approved", "rejected", "awaiting_funds"}
+    assert db.session.scalar(select(func.count(Conversion.id)).where(Conversion.held))
+    assert check_ledger().ok
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 1 and "not empty" in again.output
     quiet = runner.invoke(args=["demo", "load", "--if-empty"])

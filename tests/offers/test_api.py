@@ -23,9 +23,10 @@ def test_advertiser_creates_reads_and_patches_an_offer(client, app_context):
     assert created.status_code == 201
     offer = created.json
     assert offer["status"] == "pending_moderation" and offer["currency"] == "USD"
+    plain = {"once_per_click": False, "requires_goal": "", "min_amount": 0}
     assert offer["goals"] == [
-        {"code": "trial", "name": "", "payout_type": "fixed", "payout": 500},
-        {"code": "purchase", "name": "", "payout_type": "percent", "payout": 2000}]
+        {"code": "trial", "name": "", "payout_type": "fixed", "payout": 500, **plain},
+        {"code": "purchase", "name": "", "payout_type": "percent", "payout": 2000, **plain}]
     assert offer["top_payout"] == 10_00 and offer["allowed_countries"] == ["KZ", "RU"]
     assert len(offer["postback_secret"]) == 48 and offer["hold_days"] == 10
     got = client.get(f"/api/v1/offers/{offer['id']}", headers=auth).json
@@ -104,7 +105,7 @@ def test_moderation_endpoint_is_for_operators(client, app_context):
     assert poor.status_code == 409 and poor.json["error"]["code"] == "insufficient_escrow"
     assert client.post(url, json={"decision": "reject"},
                        headers=admin_auth).json["error"]["code"] == "reason_required"
-    fund_escrow(offer.advertiser_id, 10_00)
+    fund_escrow(offer.advertiser_id, 11_00)  # 10.00 and the network's fee
     approved = client.post(url, json={"decision": "approve"}, headers=admin_auth)
     assert approved.status_code == 200 and approved.json["status"] == "active"
     assert "postback_secret" not in approved.json

@@ -95,3 +95,20 @@ def sold(price: int = 30_00, refback_bp: int = 0):
     sale = exchange.buy_lot(buyer, lot.id)
     db.session.commit()
     return sale.id, seller, referral, buyer
+
+
+def add_conversions(user, count: int, status: str = "approved", days_ago: float = 1,
+                    payout: int = 5_00) -> None:
+    """Crafted conversion rows of the user's own (for the statistics, not the money)."""
+    from offers.conversion_models import Conversion
+
+    at = utcnow() - timedelta(days=days_ago)
+    link = make_link(make_offer(), user)
+    offer = link.offer
+    db.session.add_all([Conversion(
+        offer_id=offer.id, goal_code="registration", advertiser_id=offer.advertiser_id,
+        publisher_id=user.id, link_id=link.id, source="postback",
+        txid=f"crafted-{user.id}-{next(_conversions)}", currency="USD", payout=payout, fee=0,
+        status=status, created_at=at, decided_at=at if status != "pending" else None)
+        for _ in range(count)])
+    db.session.commit()

@@ -40,7 +40,7 @@ def test_sorting_by_real_epc_and_cr_with_new_offers_last(app, client, app_contex
     low_epc = make_offer(name="Low EPC", goals=(GoalData("sale", "fixed", 90_00),))
     high_epc = make_offer(name="High EPC", goals=(GoalData("sale", "fixed", 5_00),))
     fresh = make_offer(name="Fresh", goals=(GoalData("sale", "fixed", 500_00),),
-                       escrow=500_00)
+                       escrow=550_00)
     old = make_offer(name="Old traffic")
     source = make_user("publisher")
     history(make_link(low_epc, source), 200, 2, 90_00)  # EPC 0.90, CR 1 %

@@ -8,7 +8,12 @@ from cpa_network.extensions import db
 from publishers import exchange, exchange_browse, exchange_stats
 from publishers.exchange_browse import BrowseQuery
 from tests.factories import make_user
-from tests.publishers.exchange_helpers import add_traffic, approve, make_referral
+from tests.publishers.exchange_helpers import (
+    add_conversions,
+    add_traffic,
+    approve,
+    make_referral,
+)
 
 
 def test_fair_price_and_payback():
@@ -54,11 +59,34 @@ def lot_for(referral_kwargs=None, traffic=None):
     return lot
 
 
-def test_a_clean_lot_has_no_risk_signal_but_no_conversions(app, app_context):
-    lot = lot_for(traffic=[dict(conversions=3, at=utcnow() - timedelta(days=40 + d))
+def test_a_clean_lot_has_no_risk_signal(app, app_context):
+    lot = lot_for(traffic=[dict(clicks=20, at=utcnow() - timedelta(days=40 + d))
                            for d in range(0, 60, 10)])
+    add_conversions(lot.referral, 4, days_ago=20)
+    add_conversions(lot.referral, 1, status="rejected", days_ago=20)
     risk = exchange_stats.risk_signals(lot)
     assert risk.signals == {} and risk.level == "low"
+    months = exchange_stats.monthly(lot.referral_id, "USD")
+    assert sum(m.conversions for m in months) == 4
+    assert sum(m.approved for m in months) == 4 * 5_00
+
+
+def test_rejected_conversions_and_shared_login_addresses_are_signals(app, app_context):
+    from offers.conversion_models import LoginAddress
+
+    lot = lot_for(traffic=[dict(clicks=20, at=utcnow() - timedelta(days=40 + d))
+                           for d in range(0, 60, 10)])
+    add_conversions(lot.referral, 2, days_ago=5)
+    add_conversions(lot.referral, 2, status="rejected", days_ago=5)
+    for user_id in (lot.referral_id, lot.seller_id):
+        db.session.add(LoginAddress(user_id=user_id, ip_hash="same-ip", device_hash=f"d{user_id}"))
+    db.session.commit()
+    risk = exchange_stats.risk_signals(lot)
+    assert set(risk.signals) == {"flagged_traffic", "shared_addresses"}
+    assert "2 of 4 conversions rejected" in risk.signals["flagged_traffic"]
+    assert risk.signals["shared_addresses"].startswith("1 shared")
+    profile = exchange_stats.seller_profile(lot.seller, "USD")
+    assert (profile.conversions_30d, profile.earnings_30d) == (0, 0)
 
 
 def test_risk_signals_on_a_pumped_lot(app, app_context):

@@ -11,7 +11,7 @@ from cpa_network.errors import NotFound
 from cpa_network.extensions import db
 from payouts import commissions, ledger
 from payouts.commission_models import ReferralCommission
-from payouts.models import AccountKind
+from payouts.models import AccountKind, LedgerTransaction
 from tests.factories import make_user
 from tests.publishers.exchange_helpers import approve, assert_ledger_clean, available
 
@@ -116,3 +116,33 @@ def test_referral_page_shows_the_tree_commissions_and_saves_a_refback(client, ap
     assert refused.status_code == 302 and commissions.refback_of(c.id) == 2500
     assert client.submit(f"/referrals/{d.id}/refback", {"refback": "5"},
                          page="/referrals").status_code == 404
+
+
+def test_the_conversions_approval_path_pays_the_uplines(client, app_context):
+    """A real postback, then the advertiser's approval (offers.conversions.approve): the
+    commissions are in the approval's own ledger transaction."""
+    from offers import conversions
+    from tests.offers.conversion_helpers import (
+        assert_books_balance,
+        postback_url,
+        stored_click,
+    )
+    from tests.offers.conversion_helpers import conversions as stored_conversions
+    from tests.offers.helpers import make_link, make_offer
+
+    b, c, d = chain(3)
+    offer = make_offer()
+    click_id = stored_click(make_link(offer, d))
+    assert client.get(postback_url(offer, click_id)).json["status"] == "ok"
+    conversion = stored_conversions()[0]
+    fee = conversion.fee
+    assert fee > 0
+    conversions.approve(conversion)
+    db.session.commit()
+    assert available(c.id) == fee * 1000 // 10_000
+    assert available(b.id) == fee * 300 // 10_000
+    settle = db.session.scalar(select(LedgerTransaction).where(
+        LedgerTransaction.idempotency_key == f"conversion:{conversion.id}:settle"))
+    owners = {p.account.owner_id for p in settle.postings}
+    assert {c.id, b.id, d.id} <= owners
+    assert_books_balance()

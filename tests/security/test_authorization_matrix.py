@@ -16,7 +16,7 @@ from sqlalchemy import select
 from cpa_network.accounts.models import ApiKey, User
 from cpa_network.extensions import db
 from tests.factories import make_api_key, make_user
-from tests.security import exchange_cases, offers_cases, publishers_cases
+from tests.security import conversion_cases, exchange_cases, offers_cases, publishers_cases
 
 # Routes whose ids are public by design (tokens and codes people share), with the reason.
 PUBLIC_OBJECT_ROUTES = {
@@ -141,6 +141,7 @@ CASES = [
     Case("admin.block", ("admin",), ("publisher",), _admin_user_action("block")),
     Case("admin.unblock", ("admin",), ("advertiser",), _admin_user_action("unblock")),
     *offers_cases.cases(Case),
+    *conversion_cases.cases(Case),
     Case("payouts_admin.payout", ("admin",), ("publisher",), _payout_view("/admin/payouts/{}")),
     Case("payouts_admin.retry", ("admin",), ("publisher",), _payout_retry),
     Case("queues_admin.job", ("admin",), ("advertiser",), _failed_job("")),
@@ -151,6 +152,7 @@ CASES = [
 PUBLIC_OBJECT_ROUTES.update(offers_cases.PUBLIC_ROUTES)
 PUBLIC_OBJECT_ROUTES.update(publishers_cases.PUBLIC_ROUTES)
 PUBLIC_OBJECT_ROUTES.update(exchange_cases.PUBLIC_ROUTES)
+PUBLIC_OBJECT_ROUTES.update(conversion_cases.PUBLIC_ROUTES)
 
 
 def object_routes(app):

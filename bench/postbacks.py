@@ -1,0 +1,210 @@
+"""Postback ingestion benchmark: `GET /postback` with dedupe, on PostgreSQL, through gunicorn.
+
+    .venv/bin/python bench/postbacks.py [--seconds 10] [--workers 4] [--clients 8]
+
+Needs `wrk` (Debian: apt-get install -y wrk), PostgreSQL at BENCH_POSTGRES_URL (default
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and a `redis-server` binary. It creates
+a database of its own (dropped at the end) and a Redis of its own on a free port, stores
+clicks from distinct addresses an hour old (so no fraud signal holds their conversions), serves
+the app with gunicorn on a free loopback port and loads `/postback` with wrk: `--clients`
+connections, every 10th request a txid the same client sent before (10 % duplicates). It
+prints accepted postbacks per second and the duplicates refused, then checks the database:
+one conversion per accepted answer, no txid twice, and `ledger check`.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
+
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+TARGET_PER_S = 500
+CLICKS = 20_000
+
+
+def prepare(env: dict, clicks_file: Path, advertisers: int) -> str:
+    """Schema, funded advertisers with a live offer each (one shared postback secret, so wrk
+    needs one), a publisher's links and their clicks; returns the secret."""
+    os.environ.update(env)
+    from flask_migrate import upgrade
+
+    from cpa_network.accounts import services as accounts
+    from cpa_network.app import create_app
+    from cpa_network.database import utcnow
+    from cpa_network.extensions import db
+    from offers import links, moderation, services
+    from offers.clickstore import store_clicks
+    from offers.tracking import hash_ip, new_click_id
+    from payouts import ledger
+    from payouts.models import AccountKind
+
+    def person(email: str, role: str):
+        return accounts.register_user(accounts.SignUp(
+            email=email, password=secrets.token_urlsafe(16), roles=(role,)))
+
+    app = create_app()
+    secret = secrets.token_hex(24)
+    with app.app_context():
+        upgrade()
+        publisher, admin = person("pub@bench.example.com", "publisher"), \
+            person("admin@bench.example.com", "admin")
+        offer_links = []
+        for number in range(advertisers):
+            advertiser = person(f"adv{number}@bench.example.com", "advertiser")
+            offer = services.create_offer(advertiser, services.OfferData(
+                name=f"Bench offer {number}", category="ecommerce", currency="USD",
+                landing_url="https://shop.example.com/land?cid={click_id}",
+                goals=(services.GoalData("order", "fixed", 10_00),)))
+            offer.postback_secret = secret
+            ledger.post_transaction(f"bench-deposit-{number}", ledger.transfer(
+                ledger.network_account(AccountKind.GATEWAY_CLEARING, "USD"),
+                ledger.account(AccountKind.ADVERTISER_ESCROW, advertiser.id, "USD"),
+                10_000_000_00), "deposit", {"advertiser": advertiser.id})
+            moderation.moderate(offer.id, admin, "approve")
+            offer_links.append(links.link_for(offer, publisher))
+        db.session.flush()
+        at = utcnow() - timedelta(hours=1)
+        ms = int(at.timestamp() * 1000)
+        records = []
+        for n in range(CLICKS):
+            link = offer_links[n % advertisers]
+            records.append({
+                "id": new_click_id(ms), "clicked_at": at, "link_id": link.id,
+                "offer_id": link.offer_id, "publisher_id": publisher.id, "sub1": "bench",
+                "sub2": "", "sub3": "", "sub4": "", "sub5": "",
+                "ip_hash": hash_ip(f"10.{n // 65536}.{n // 256 % 256}.{n % 256}"),
+                "ip_prefix": "", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+                "referer": "", "country": "US", "is_unique": True, "flags": ""})
+        store_clicks(records)
+        db.session.commit()
+        clicks_file.write_text("\n".join(r["id"] for r in records) + "\n")
+        db.session.remove()
+        db.engine.dispose()
+    return secret
+
+
+def check(env: dict) -> tuple[int, int, bool]:
+    """Conversions stored, txids stored twice (must be 0), and the ledger check."""
+    os.environ.update(env)
+    from sqlalchemy import func, select
+
+    from cpa_network.app import create_app
+    from cpa_network.extensions import db
+    from offers.conversion_models import Conversion
+    from payouts.invariants import check_ledger
+
+    app = create_app()
+    with app.app_context():
+        stored = db.session.scalar(select(func.count(Conversion.id)))
+        twice = db.session.scalar(select(func.count()).select_from(
+            select(Conversion.txid).group_by(Conversion.txid)
+            .having(func.count(Conversion.id) > 1).subquery()))
+        ok = check_ledger().ok
+        db.session.remove()
+        db.engine.dispose()
+    return stored, twice, ok
+
+
+def run_wrk(url: str, seconds: int, clients: int, args: list[str]) -> dict:
+    threads = min(2, clients)
+    result = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "postbacks.lua"), url, "--", *args],
+        capture_output=True, text=True, check=True, timeout=seconds + 120)
+    line = [row for row in result.stdout.splitlines() if row.startswith("{")][-1]
+    figures = json.loads(line)
+    figures["seconds"] = figures["duration_us"] / 1e6
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--advertisers", type=int, default=8,
+                        help="offers (one per advertiser) the postbacks spread over")
+    args = parser.parse_args()
+    args.seconds = min(max(args.seconds, 1), 120)
+    for binary in ("wrk", "redis-server"):
+        if shutil.which(binary) is None:
+            print(f"bench: `{binary}` is missing (Debian: apt-get install -y {binary})")
+            return 2
+    server = make_url(POSTGRES_URL)
+    db_name = f"cpa_bench_pb_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    workdir = Path(tempfile.mkdtemp(prefix="cpa-bench-"))
+    redis_port, app_port = free_port(), free_port()
+    env = dict(os.environ, APP_ENV="production", SECRET_KEY=secrets.token_hex(16),
+               DATABASE_URL=server.set(database=db_name).render_as_string(hide_password=False),
+               REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", UPLOAD_DIR=str(workdir))
+    started: list[subprocess.Popen] = []
+    try:
+        started.append(subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL))
+        wait_for_port(redis_port)
+        clicks_file = workdir / "clicks.txt"
+        secret = prepare(env, clicks_file, max(args.advertisers, 1))
+        started.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--preload", "-w", str(args.workers), "-b",
+             f"127.0.0.1:{app_port}", "wsgi:app"], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_for_port(app_port)
+        url = f"http://127.0.0.1:{app_port}"
+        lua_args = [str(clicks_file), secret, "order"]
+        run_wrk(url, 3, args.clients, [*lua_args, "W"])  # connections, compiled statements
+        time.sleep(1)  # requests still in flight when wrk stopped finish
+        before, _twice, _ok = check(env)
+        figures = run_wrk(url, args.seconds, args.clients, [*lua_args, "M"])
+        time.sleep(1)
+        stored, twice, ledger_ok = check(env)
+        stored -= before
+        accepted_per_s = figures["ok"] / figures["seconds"]
+        print(f"postbacks: wrk, {args.clients} clients, {args.seconds} s, gunicorn "
+              f"{args.workers} sync workers, PostgreSQL; 10 % duplicates; "
+              f"{args.advertisers} advertisers")
+        print(f"  requests {figures['requests']:,}: accepted {figures['ok']:,}, "
+              f"duplicates refused {figures['duplicate']:,} of {figures['sent_dupes']:,} sent, "
+              f"other {figures['other']}, socket errors {figures['errors']}")
+        print(f"  accepted postbacks/s: {accepted_per_s:,.0f} (target >= {TARGET_PER_S}); "
+              f"p50 {figures['p50_us'] / 1000:.1f} ms, p99 {figures['p99_us'] / 1000:.1f} ms")
+        print(f"  conversions stored by the run: {stored:,} (accepted answers {figures['ok']:,}, "
+              f"and up to {args.clients} in flight when wrk stopped); txids stored twice: "
+              f"{twice}; ledger check: {'OK' if ledger_ok else 'FAILED'}")
+        # A duplicate whose original was still in flight when wrk stopped may be the one
+        # answered "ok"; the database count above is the exact check.
+        good = (accepted_per_s >= TARGET_PER_S and twice == 0
+                and figures["ok"] <= stored <= figures["ok"] + args.clients
+                and ledger_ok and figures["other"] == 0
+                and figures["duplicate"] >= figures["sent_dupes"] - args.clients)
+        print("targets met" if good else "targets NOT met")
+        return 0 if good else 1
+    finally:
+        stop(started)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Recording a conversion exactly once, whichever way it arrives (postback, pixel, promo code).
+
+In one database transaction (the caller's):
+
+1. the goal, and a duplicate check: the same offer + goal + txid, or a once-per-click goal's
+   click, answers `duplicate` with the original conversion;
+2. the rules: the offer is live (or paused for funds), the publisher is not blocked, the click
+   is inside the attribution window and from an allowed country, the amount and currency fit
+   the goal, an earlier goal the goal requires was reached by the same click or customer;
+3. the money: the payout from the goal (fixed, or a percent of the amount, rounded down to a
+   whole minor unit) and the network fee on top (NETWORK_FEE_BP basis points of the payout,
+   rounded down), both in the offer's currency;
+4. fraud signals (offers.fraud): any of them holds the conversion for the operator;
+5. the INSERT, `ON CONFLICT DO NOTHING`: of concurrent identical requests one inserts, the
+   others wait on the unique index and, once it commits, find its row and answer `duplicate`;
+6. the caps (offers.caps, locked counter rows), then the ledger hold (escrow -> hold + fee);
+   without enough escrow the conversion waits for funds (offers.awaiting);
+7. the rollups and the publisher's outgoing postback.
+
+A refusal raises a `DomainError` from offers.refusals; the caller rolls the transaction back,
+so a refused conversion leaves nothing behind (but its log line).
+"""
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
+
+from cpa_network.accounts.models import User
+from cpa_network.database import utcnow
+from cpa_network.extensions import db
+from offers import awaiting, caps, conversions, fraud, outgoing, rules
+from offers import status as st
+from offers.conversion_models import (
+    AWAITING_FUNDS,
+    PENDING,
+    REJECTED,
+    Conversion,
+    PublisherPostback,
+)
+from offers.funding import network_fee
+from offers.models import Goal, Offer
+from offers.refusals import (
+    ACCEPTED,
+    AmountBelowMinimum,
+    AmountInvalid,
+    CurrencyMismatch,
+    ExpiredClick,
+    GoalUnknown,
+    InvalidPostback,
+    OfferPaused,
+    PublisherBlocked,
+    SequenceIncomplete,
+)
+from offers.tracking import ClickInfo
+from payouts.currency import max_minor
+from payouts.ledger import InsufficientFunds
+
+TXID_MAX = CUSTOMER_MAX = 100
+
+
+@dataclass(frozen=True)
+class ConversionInput:
+    """What the advertiser reports: the goal, their own transaction id, the sale."""
+
+    goal: str
+    txid: str
+    amount: int | None = None  # minor units of the sale; needed by percent goals
+    currency: str = ""  # if given, must be the offer's
+    customer: str = ""  # the advertiser's customer id: sequences across clicks and codes
+    source: str = "postback"
+    user_agent: str = ""  # the browser's, for pixels
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: str  # ok, duplicate, fraud_suspected, insufficient_funds
+    conversion: Conversion
+
+    @property
+    def http_status(self) -> int:
+        return ACCEPTED[self.code][0]
+
+    @property
+    def message(self):
+        return ACCEPTED[self.code][1]
+
+
+# Statements built once per process (building one costs more than running it).
+EXISTING_BY_TXID = select(Conversion).where(
+    Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
+    Conversion.txid == bindparam("value"))
+EXISTING_BY_CLICK = select(Conversion).where(
+    Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
+    Conversion.click_once == bindparam("value"))
+# Everything else a conversion reads before it is written, in one round trip.
+FACTS = select(
+    select(Conversion.id).where(
+        Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
+        or_(Conversion.txid == bindparam("txid"), Conversion.click_once == bindparam("click")))
+    .order_by(Conversion.id).limit(1).scalar_subquery().label("duplicate_id"),
+    select(User.blocked_at.is_not(None)).where(User.id == bindparam("publisher_id"))
+    .scalar_subquery().label("blocked"),
+    exists().where(Conversion.advertiser_id == bindparam("advertiser_id"),
+                   Conversion.currency == bindparam("currency"),
+                   Conversion.status == AWAITING_FUNDS).label("queue"),
+    fraud.SELF_REFERRAL.label("self_referral"),
+    fraud.IP_CONVERSIONS.label("ip_conversions"),
+    exists().where(PublisherPostback.publisher_id == bindparam("publisher_id"),
+                   PublisherPostback.url_template != "",
+                   PublisherPostback.on_created.is_(True)).label("postback"),
+)
+
+
+@functools.cache
+def _insert_statement(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = Conversion.__table__
+    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def _existing(offer_id: int, goal_code: str, *, txid: str | None = None,
+              click_id: str | None = None) -> Conversion | None:
+    statement = EXISTING_BY_TXID if txid is not None else EXISTING_BY_CLICK
+    return db.session.scalar(statement, {"offer_id": offer_id, "goal": goal_code,
+                                         "value": txid if txid is not None else click_id})
+
+
+def _waits_for_funds(offer: Offer) -> bool:
+    """False for a live offer; True for one paused for funds (it queues conversions)."""
+    if offer.status == st.ACTIVE:
+        return False
+    if offer.status == st.PAUSED and offer.paused_reason == awaiting.FUNDS:
+        return True
+    raise OfferPaused()
+
+
+def _check_click(offer: Offer, click: ClickInfo, at: datetime) -> None:
+    if at - click.clicked_at > timedelta(days=offer.attribution_window_days):
+        raise ExpiredClick()
+    rules.check_country(offer, click.country)
+
+
+def _check_amount(offer: Offer, goal: Goal, data: ConversionInput) -> int:
+    amount = data.amount
+    if amount is not None and (type(amount) is not int or not 0 <= amount <= max_minor(
+            offer.currency)):
+        raise AmountInvalid()
+    if data.currency and data.currency.upper() != offer.currency:
+        raise CurrencyMismatch()
+    if goal.payout_type == "percent" and not amount:
+        raise AmountInvalid(_l("A percent goal is paid from the sale amount: send amount."),
+                            fields={"amount": [_l("Required.")]})
+    if goal.min_amount and (amount or 0) < goal.min_amount:
+        raise AmountBelowMinimum()
+    return amount or 0
+
+
+def _check_sequence(offer: Offer, goal: Goal, click: ClickInfo | None, customer: str) -> None:
+    if not goal.requires_goal:
+        return
+    same = ([Conversion.click_id == click.id] if click else []) + \
+        ([Conversion.customer == customer] if customer else [])
+    if not same or not db.session.scalar(select(exists().where(
+            Conversion.offer_id == offer.id, Conversion.goal_code == goal.requires_goal,
+            Conversion.status != REJECTED, or_(*same)))):
+        raise SequenceIncomplete()
+
+
+def _insert(values: dict) -> Conversion | None:
+    """Insert once: None if an identical conversion (txid or once-per-click) exists already."""
+    new_id = db.session.execute(_insert_statement(db.engine.dialect.name), values).scalar()
+    if new_id is None:
+        return None
+    conversion = Conversion(id=new_id, **values)
+    make_transient_to_detached(conversion)
+    db.session.add(conversion)  # persistent as inserted: no SELECT
+    return conversion
+
+
+def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | None,
+           data: ConversionInput, at: datetime | None = None) -> Outcome:
+    """Record one conversion of `offer` for the publisher (of `click`, or of a promo code)."""
+    at = at or utcnow()
+    if not 0 < len(data.txid) <= TXID_MAX or len(data.customer) > CUSTOMER_MAX:
+        raise InvalidPostback(fields={"txid": [_l("From 1 to %(n)d characters.", n=TXID_MAX)]})
+    goal = offer.goal(data.goal)
+    if goal is None:
+        raise GoalUnknown()
+    once = click.id if click is not None and goal.once_per_click else None
+    facts = db.session.execute(FACTS, {
+        "publisher_id": publisher_id, "advertiser_id": offer.advertiser_id,
+        "currency": offer.currency, "offer_id": offer.id, "goal": goal.code,
+        "txid": data.txid, "click": once, **fraud.fact_params(click, at)}).one()
+    if facts.duplicate_id is not None:
+        return Outcome("duplicate", db.session.get(Conversion, facts.duplicate_id))
+    waits = _waits_for_funds(offer)
+    if facts.blocked:
+        raise PublisherBlocked()
+    if click is not None:
+        _check_click(offer, click, at)
+    amount = _check_amount(offer, goal, data)
+    _check_sequence(offer, goal, click, data.customer)
+    payout = goal.payout_for(amount)
+    if payout <= 0:
+        raise AmountInvalid()
+    signals = fraud.signals_for(click, at, self_referral=facts.self_referral,
+                                ip_conversions=facts.ip_conversions,
+                                user_agent=data.user_agent)
+    waits = waits or facts.queue
+    subs = click.subs if click else ("",) * 5
+    conversion = _insert({
+        "offer_id": offer.id, "goal_code": goal.code, "advertiser_id": offer.advertiser_id,
+        "publisher_id": publisher_id, "link_id": link_id,
+        "click_id": click.id if click else None,
+        "click_once": once,
+        "source": data.source, "txid": data.txid, "customer": data.customer,
+        "amount": amount, "currency": offer.currency, "payout": payout,
+        "fee": network_fee(payout), "status": AWAITING_FUNDS if waits else PENDING,
+        "held": bool(signals), "fraud_signals": ",".join(signals),
+        **{f"sub{i}": subs[i - 1] for i in range(1, 6)},
+        "country": click.country if click else "", "ip_hash": click.ip_hash if click else "",
+        "clicked_at": click.clicked_at if click else None, "created_at": at,
+        "hold_until": None, "decided_at": None, "decided_by_id": None, "decision_reason": "",
+    })
+    if conversion is None:  # a concurrent request recorded it first
+        found = _existing(offer.id, goal.code, txid=data.txid) or (
+            _existing(offer.id, goal.code, click_id=click.id) if click else None)
+        return Outcome("duplicate", found)
+    caps.count_conversion(offer, publisher_id, payout, at)
+    if not waits:
+        try:
+            conversions.hold(conversion, offer.hold_days, at)
+        except InsufficientFunds:
+            conversion.status = AWAITING_FUNDS
+            waits = True
+    if waits:
+        awaiting.pause_for_funds(offer, conversion)
+    conversions.count_created(conversion)
+    if facts.postback:
+        outgoing.queue_event(conversion, "created")
+    db.session.flush()
+    code = "insufficient_funds" if waits else "fraud_suspected" if signals else "ok"
+    return Outcome(code, conversion)

@@ -1,0 +1,201 @@
+"""Server-to-server postbacks: `GET` or `POST /postback`, its authentication, and the log.
+
+Parameters (query string, form body or a JSON object): `click_id`, `goal`, `txid` (required);
+`amount` (whole minor units of the sale: 1250 for 12.50), `currency`, `customer` (the
+advertiser's customer id, for goal sequences), `offer_id` (optional; must be the click's
+offer; files a postback whose click is unknown under the offer's log). Authentication, either:
+
+- `secret`: the offer's postback secret, as is; or
+- `signature`: HMAC-SHA256, hex, keyed with the postback secret, over the canonical string:
+  every other parameter except `secret` and `signature`, sorted by name, each written
+  `name=value` with both percent-encoded as RFC 3986 (unreserved characters `A-Z a-z 0-9 - . _ ~`
+  stay, everything else is %XX of its UTF-8 bytes, space is %20), joined with `&`. JSON
+  numbers are written as decimal integers. Example: click_id=01J..&goal=sale&txid=A-1 and
+  amount=1250 sign `amount=1250&click_id=01J..&goal=sale&txid=A-1`.
+
+Both are compared in constant time (`hmac.compare_digest`). Every call, accepted or refused, is
+written to `postback_log` with its answer (secret and signature masked).
+"""
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert
+from sqlalchemy.orm import joinedload
+
+from cpa_network.database import utcnow
+from cpa_network.errors import DomainError
+from cpa_network.extensions import db
+from offers import attribution, links
+from offers.conversion_models import PostbackLog
+from offers.models import Offer
+from offers.refusals import (
+    AmountInvalid,
+    BadSignature,
+    InvalidPostback,
+    UnknownClick,
+    UnknownPromoCode,
+)
+from offers.tracking import find_click, ip_prefix
+
+MASKED = ("secret", "signature")
+UNRESERVED = "-._~"
+AMOUNT_RE = re.compile(r"^[0-9]{1,15}$")
+MAX_PARAMS, MAX_VALUE = 30, 500
+
+
+@dataclass
+class Trace:
+    """What a call got as far as knowing, for its log line: the offer, once found."""
+
+    offer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: str
+    http_status: int
+    message: str
+    conversion_id: int | None = None
+    conversion_status: str | None = None
+
+    def body(self) -> dict:
+        body = {"status": self.code, "message": self.message,
+                "conversion_id": self.conversion_id}
+        if self.conversion_status is not None:
+            body["conversion_status"] = self.conversion_status
+        return body
+
+
+def read_params(req) -> dict[str, str]:
+    """The query string, then the form or JSON body (the body wins), as strings."""
+    params = req.args.to_dict()
+    if req.method == "POST":
+        body = req.get_json(silent=True) if req.is_json else req.form.to_dict()
+        for name, value in (body if isinstance(body, dict) else {}).items():
+            if isinstance(value, str):
+                params[name] = value
+            elif isinstance(value, int) and not isinstance(value, bool):
+                params[name] = str(value)
+    return {str(k)[:40]: v[:MAX_VALUE] for k, v in list(params.items())[:MAX_PARAMS]}
+
+
+def canonical(params: dict[str, str]) -> str:
+    """The string a signature covers (see the module docstring)."""
+    pairs = sorted((k, v) for k, v in params.items() if k not in MASKED)
+    return "&".join(f"{quote(k, safe=UNRESERVED)}={quote(v, safe=UNRESERVED)}" for k, v in pairs)
+
+
+def sign(secret: str, params: dict[str, str]) -> str:
+    return hmac.new(secret.encode(), canonical(params).encode(), hashlib.sha256).hexdigest()
+
+
+def authenticate(offer: Offer, params: dict[str, str]) -> None:
+    """The offer's secret, or a signature made with it; compared in constant time."""
+    if params.get("signature"):
+        expected = sign(offer.postback_secret, params).encode()
+        given = params["signature"].strip().lower().encode()
+    elif params.get("secret"):
+        expected, given = offer.postback_secret.encode(), params["secret"].encode()
+    else:
+        raise BadSignature()
+    if not hmac.compare_digest(expected, given):
+        raise BadSignature()
+
+
+def conversion_input(params: dict[str, str], source: str,
+                     user_agent: str = "") -> attribution.ConversionInput:
+    """Goal, txid, amount, currency and customer from the parameters."""
+    missing = [n for n in ("goal", "txid") if not params.get(n, "").strip()]
+    if missing:
+        raise InvalidPostback(fields={n: [_l("Required.")] for n in missing})
+    amount = params.get("amount", "").strip()
+    if amount and not AMOUNT_RE.match(amount):
+        raise AmountInvalid(fields={"amount": [AmountInvalid.default_message]})
+    return attribution.ConversionInput(
+        goal=params["goal"].strip().lower(), txid=params["txid"].strip(),
+        amount=int(amount) if amount else None, currency=params.get("currency", "").strip(),
+        customer=params.get("customer", "").strip(), source=source, user_agent=user_agent)
+
+
+def ingest(params: dict[str, str], trace: Trace,
+           at: datetime | None = None) -> attribution.Outcome:
+    """A postback: find the click (database or stream), authenticate, record."""
+    click_id = params.get("click_id", "").strip()
+    if not click_id:
+        raise InvalidPostback(fields={"click_id": [_l("Required.")]})
+    data = conversion_input(params, "postback")
+    click = find_click(click_id.upper())
+    named = params.get("offer_id", "").strip()
+    if click is None or (named and named != str(click.offer_id)):
+        raise UnknownClick()
+    offer = load_offer(click.offer_id)
+    trace.offer_id = offer.id
+    authenticate(offer, params)
+    return attribution.record(offer, click.link_id, click.publisher_id, click, data, at)
+
+
+def ingest_promo(advertiser_id: int, params: dict[str, str], trace: Trace,
+                 at: datetime | None = None) -> attribution.Outcome:
+    """A promo-code conversion from the advertiser's backend: the code's publisher gets it."""
+    code = params.get("promo_code", "").strip()
+    if not code:
+        raise InvalidPostback(fields={"promo_code": [_l("Required.")]})
+    data = conversion_input(params, "promo_code")
+    link = links.link_by_promo_code(code)
+    if link is None or link.offer.advertiser_id != advertiser_id:
+        raise UnknownPromoCode()
+    trace.offer_id = link.offer_id
+    return attribution.record(link.offer, link.id, link.publisher_id, None, data, at)
+
+
+def load_offer(offer_id: int) -> Offer | None:
+    """The offer with its goals and caps, in one query."""
+    return db.session.get(Offer, offer_id, options=(joinedload(Offer.goals),
+                                                    joinedload(Offer.caps)))
+
+
+def _offer_named(params: dict[str, str]) -> int | None:
+    value = params.get("offer_id", "")
+    if not value.isdigit() or len(value) > 12:
+        return None
+    return db.session.scalar(db.select(Offer.id).where(Offer.id == int(value)))
+
+
+LOG_INSERT = insert(PostbackLog.__table__)  # built once; Core, not the ORM's bulk insert
+
+
+def log(trace: Trace, params: dict[str, str], answer: Answer, *, source: str, method: str,
+        remote_ip: str) -> None:
+    db.session.execute(LOG_INSERT, {
+        "offer_id": trace.offer_id or _offer_named(params), "source": source, "method": method,
+        "params": {k: ("***" if k in MASKED else v) for k, v in params.items()},
+        "remote_prefix": ip_prefix(remote_ip) if remote_ip else "", "code": answer.code,
+        "http_status": answer.http_status, "message": answer.message[:500],
+        "conversion_id": answer.conversion_id, "received_at": utcnow()})
+
+
+def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
+            remote_ip: str = "", dry_run: bool = False) -> Answer:
+    """The transaction boundary of every conversion call: `run(trace)` records the conversion
+    (or raises a refusal, which rolls everything back); then the log line is written and the
+    whole committed. A dry run (the advertiser's test tool) rolls the conversion back too."""
+    trace = Trace()
+    try:
+        outcome = run(trace)
+        answer = Answer(outcome.code, outcome.http_status, str(outcome.message),
+                        outcome.conversion.id, outcome.conversion.status)
+        if dry_run:
+            db.session.rollback()
+    except DomainError as error:
+        db.session.rollback()
+        answer = Answer(error.code, error.http_status, str(error.message))
+    log(trace, params, answer, source="test" if dry_run else source, method=method,
+        remote_ip=remote_ip)
+    db.session.commit()
+    return answer
