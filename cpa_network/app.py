@@ -80,9 +80,15 @@ def register_blueprints(app: Flask) -> None:
     from payouts.payout_admin_views import queues_bp
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
-    from publishers import stats_api  # noqa: F401 - adds its routes to the publishers API
+    from publishers import (
+        exchange_api,  # noqa: F401 - adds the /lots routes to the API
+        stats_api,  # noqa: F401 - adds its routes to the publishers API
+    )
     from publishers.api import bp as publishers_api_bp
+    from publishers.exchange_views import admin_bp as exchange_admin_bp
+    from publishers.exchange_views import bp as exchange_bp
     from publishers.rating_views import bp as ratings_bp
+    from publishers.referral_views import bp as referrals_bp
     from publishers.stats_views import bp as stats_bp
     from publishers.views import bp as publishers_bp
 
@@ -90,7 +96,8 @@ def register_blueprints(app: Flask) -> None:
                       api_docs_bp, payouts_bp, ledger_admin_bp, webhooks_bp, earnings_bp,
                       payouts_admin_bp, queues_bp, tracking_bp, offers_bp, moderation_bp,
                       offers_api_bp, postbacks_bp, conversions_bp, fraud_bp, conversions_api_bp,
-                      publishers_bp, publishers_api_bp, stats_bp, ratings_bp):
+                      publishers_bp, publishers_api_bp, stats_bp, ratings_bp, exchange_bp,
+                      exchange_admin_bp, referrals_bp):
         app.register_blueprint(blueprint)
     # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
     from offers.fastpath import ClickFastPath
@@ -111,11 +118,14 @@ def register_templates(app: Flask) -> None:
     from offers.views import NAV as OFFERS_NAV
     from payouts.views import NAV as PAYOUTS_NAV
     from payouts.views import init_money_filters
+    from publishers.exchange_views import NAV as EXCHANGE_NAV
+    from publishers.referral_views import NAV as REFERRALS_NAV
     from publishers.views import NAV as PUBLISHERS_NAV
 
     init_template_helpers(app)
     init_money_filters(app)
-    register_nav(app, *CORE_NAV, *PAYOUTS_NAV, *OFFERS_NAV, *PUBLISHERS_NAV)
+    register_nav(app, *CORE_NAV, *PAYOUTS_NAV, *OFFERS_NAV, *PUBLISHERS_NAV, *REFERRALS_NAV,
+                 *EXCHANGE_NAV)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -161,7 +171,8 @@ def register_cli(app: Flask) -> None:
     from payouts.tasks import PERIODIC as PAYOUT_JOBS
     from publishers.cli import ratings_cli
     from publishers.demo import create_links_and_clicks, rate_publishers
-    from publishers.tasks import PERIODIC as RATING_JOBS
+    from publishers.exchange_demo import create_lots
+    from publishers.tasks import PERIODIC as PUBLISHER_JOBS
 
     init_cli(app)
     app.cli.add_command(demo_cli)
@@ -169,7 +180,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tracking_cli)
     app.cli.add_command(payouts_cli)
     app.cli.add_command(ratings_cli)
-    register_periodic(app, *TRACKING_JOBS, *PAYOUT_JOBS, *RATING_JOBS)
+    register_periodic(app, *TRACKING_JOBS, *PAYOUT_JOBS, *PUBLISHER_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
                         create_links_and_clicks, create_conversions, pay_publishers,
-                        rate_publishers)
+                        rate_publishers, create_lots)

@@ -15,6 +15,14 @@ def _int_list(value: str) -> list[int]:
     return [int(part) for part in value.split(",") if part.strip()]
 
 
+def basis_points_list(text: str) -> tuple[int, ...]:
+    """`"1000,300,100"` -> (1000, 300, 100): non-negative, together at most the whole (10000)."""
+    rates = tuple(_int_list(text))
+    if any(rate < 0 for rate in rates) or sum(rates) > 10_000:
+        raise RuntimeError("REFERRAL_COMMISSION_BP: basis points >= 0 that sum to <= 10000")
+    return rates
+
+
 # Environment variables read at start-up: name -> (config key, type).
 ENVIRONMENT_SETTINGS = {
     "SECRET_KEY": ("SECRET_KEY", str),
@@ -56,6 +64,11 @@ ENVIRONMENT_SETTINGS = {
     "OUTGOING_POSTBACK_TIMEOUT_S": ("OUTGOING_POSTBACK_TIMEOUT_S", float),
     "OUTGOING_POSTBACK_RETRY_S": ("OUTGOING_POSTBACK_RETRY_S", str),
     "OUTGOING_POSTBACK_ALLOW_PRIVATE": ("OUTGOING_POSTBACK_ALLOW_PRIVATE", lambda v: v == "1"),
+    "REFERRAL_COMMISSION_BP": ("REFERRAL_COMMISSION_BP", basis_points_list),
+    "EXCHANGE_MIN_PRICE": ("EXCHANGE_MIN_PRICE", int),
+    "EXCHANGE_COMMISSION_BP": ("EXCHANGE_COMMISSION_BP", int),
+    "EXCHANGE_GUARANTEE_DAYS": ("EXCHANGE_GUARANTEE_DAYS", int),
+    "EXCHANGE_MIN_OWNED_DAYS": ("EXCHANGE_MIN_OWNED_DAYS", int),
 }
 
 
@@ -130,6 +143,13 @@ class Config:
     OUTGOING_POSTBACK_TIMEOUT_S = 5.0  # per call of a publisher's postback URL
     OUTGOING_POSTBACK_RETRY_S = "30,120,600,1800,7200"  # backoff between attempts, seconds
     OUTGOING_POSTBACK_ALLOW_PRIVATE = False  # call private/loopback addresses (dev, tests)
+
+    # The referral program and the exchange (payouts/commissions.py, publishers/exchange*.py).
+    REFERRAL_COMMISSION_BP = (1000, 300, 100)  # share of the network fee per upline level
+    EXCHANGE_MIN_PRICE = 500  # minor units of the lot's currency
+    EXCHANGE_COMMISSION_BP = 500  # the exchange's cut of a released sale, to network revenue
+    EXCHANGE_GUARANTEE_DAYS = 7  # the buyer's money waits this long; disputes are open till then
+    EXCHANGE_MIN_OWNED_DAYS = 7  # a referral can be listed this long after its upline got it
 
 
 class DevelopmentConfig(Config):

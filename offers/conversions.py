@@ -30,7 +30,7 @@ from offers.conversion_models import (
     Conversion,
 )
 from offers.stats import STATUS_COLUMNS, add_conversion_stats
-from payouts import escrow
+from payouts import commissions, escrow
 
 STATUS_LABELS = {PENDING: _l("pending"), APPROVED: _l("approved"), REJECTED: _l("rejected"),
                  AWAITING_FUNDS: _l("awaiting funds")}
@@ -120,11 +120,13 @@ def _move(conversion: Conversion, target: str, *, actor_id: int | None, reason: 
 
 def approve(conversion: Conversion, *, actor_id: int | None = None, reason: str = "",
             override_hold: bool = False, now: datetime | None = None) -> Conversion:
-    """Pay a pending conversion: the publisher's payout becomes available, the fee revenue."""
+    """Pay a pending conversion: the publisher's payout becomes available, the fee revenue,
+    and the uplines' commissions are paid out of that fee in the same ledger transaction."""
     check_transition(conversion.status, APPROVED)
     if conversion.held and not override_hold:
         raise HeldForReview()
-    escrow.approve_conversion(conversion.id)
+    escrow.approve_conversion(conversion.id, commissions=commissions.route(
+        conversion.id, conversion.publisher_id, conversion.fee, conversion.currency, now))
     return _move(conversion, APPROVED, actor_id=actor_id, reason=reason, now=now)
 
 

@@ -35,6 +35,10 @@ REASON_LABELS = {
     "payout_paid": _l("Payout sent"),
     "payout_failed": _l("Payout failed, money returned"),
     "reversal": _l("Correction (reversal)"),
+    "lot_purchase": _l("Referral bought on the exchange (held in escrow)"),
+    "lot_release": _l("Referral sale paid out"),
+    "lot_refund": _l("Referral purchase refunded"),
+    "commission_reversal": _l("Referral commission reversed"),
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from cpa_network.accounts.models import ApiKey, User
 from cpa_network.extensions import db
 from tests.factories import make_api_key, make_user
-from tests.security import conversion_cases, offers_cases, publishers_cases
+from tests.security import conversion_cases, exchange_cases, offers_cases, publishers_cases
 
 # Routes whose ids are public by design (tokens and codes people share), with the reason.
 PUBLIC_OBJECT_ROUTES = {
@@ -147,9 +147,11 @@ CASES = [
     Case("queues_admin.job", ("admin",), ("advertiser",), _failed_job("")),
     Case("queues_admin.requeue", ("admin",), ("publisher",), _failed_job("/requeue")),
     *publishers_cases.cases(Case),
+    *exchange_cases.cases(Case),
 ]
 PUBLIC_OBJECT_ROUTES.update(offers_cases.PUBLIC_ROUTES)
 PUBLIC_OBJECT_ROUTES.update(publishers_cases.PUBLIC_ROUTES)
+PUBLIC_OBJECT_ROUTES.update(exchange_cases.PUBLIC_ROUTES)
 PUBLIC_OBJECT_ROUTES.update(conversion_cases.PUBLIC_ROUTES)
 
 

@@ -1,0 +1,172 @@
+"""The referral exchange on /api/v1 (publishers): list lots, list a referral, read a lot with
+its checklist, buy. Amounts are integers in minor units beside `currency`."""
+
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from cpa_network.api.auth import api_user, requires_role
+from cpa_network.api.openapi import document, ref, register_schema
+from cpa_network.database import utcnow
+from cpa_network.errors import ValidationFailed
+from cpa_network.extensions import db
+from payouts import commissions
+from payouts.currency import CURRENCIES
+from publishers import exchange, exchange_browse, exchange_stats
+from publishers.api import bp
+from publishers.exchange_models import Lot, LotSale
+
+MINOR = {"type": "integer", "description": "Minor units (cents, kopecks) of `currency`."}
+TIME = {"type": "string", "format": "date-time"}
+LOT_SUMMARY = {
+    "id": {"type": "integer"}, "status": {"enum": ["listed", "sold", "withdrawn"]},
+    "referral_id": {"type": "integer"}, "seller_id": {"type": "integer"},
+    "price": MINOR, "currency": {"enum": list(CURRENCIES)}, "note": {"type": "string"},
+    "listed_at": TIME,
+    "monthly_commission": {**MINOR, "description": "What it produced for its upline a month, "
+                                                   "average of the last 90 days."},
+    "fair_price": {"type": "object", "properties": {"low": MINOR, "high": MINOR}},
+    "payback_months": {"type": ["number", "null"]},
+    "valid_clicks_30d": {"type": "integer"},
+    "own_referrals": {"type": "integer", "description": "Levels 1-3 below it."},
+    "refback_percent": {"type": "number"},
+    "risk": {"type": "object", "properties": {
+        "level": {"enum": ["low", "medium", "high"]},
+        "signals": {"type": "object", "additionalProperties": {"type": "string"}}}},
+}
+LOT = register_schema("Lot", {"type": "object", "required": list(LOT_SUMMARY),
+                              "properties": LOT_SUMMARY})
+MONTH = {"type": "object", "properties": {
+    "month": {"type": "string"}, "clicks": {"type": "integer"},
+    "flagged_clicks": {"type": "integer"}, "conversions": {"type": "integer"},
+    "approved": MINOR, "commission": MINOR}}
+LOT_DETAIL = register_schema("LotDetail", {"allOf": [LOT, {"type": "object", "properties": {
+    "seller": {"type": "object", "properties": {
+        "registered_at": TIME, "last_seen_at": {"type": ["string", "null"]},
+        "conversions_30d": {"type": "integer"}, "earnings_30d": MINOR,
+        "lots_sold": {"type": "integer"}, "disputes_lost": {"type": "integer"},
+        "rating": {"type": ["number", "null"], "description": "Score 0-100; null: not rated."},
+        "rank": {"type": ["integer", "null"]}}},
+    "referral": {"type": "object", "properties": {
+        "registered_at": TIME, "last_seen_at": {"type": ["string", "null"]},
+        "months": {"type": "array", "items": MONTH}}},
+    "own_referrals_by_level": {"type": "array", "items": {"type": "object", "properties": {
+        "level": {"type": "integer"}, "count": {"type": "integer"},
+        "active": {"type": "integer"}}}}}}]})
+SALE = register_schema("LotSale", {"type": "object", "required": [
+    "id", "lot_id", "status", "price", "currency", "bought_at", "guarantee_until"],
+    "properties": {"id": {"type": "integer"}, "lot_id": {"type": "integer"},
+                   "referral_id": {"type": "integer"},
+                   "status": {"enum": ["in_guarantee", "disputed", "released", "refunded"]},
+                   "price": MINOR, "currency": {"enum": list(CURRENCIES)},
+                   "bought_at": TIME, "guarantee_until": TIME}})
+LOT_REQUEST = {"type": "object", "required": ["referral_id", "price", "currency"], "properties": {
+    "referral_id": {"type": "integer", "description": "One of your direct referrals."},
+    "price": MINOR, "currency": {"enum": list(CURRENCIES)},
+    "note": {"type": "string", "maxLength": 1000}}}
+
+
+def _iso(at):
+    return at.isoformat() if at else None
+
+
+def lot_json(summary: exchange_stats.LotSummary) -> dict:
+    lot, fair = summary.lot, summary.fair
+    return {"id": lot.id, "status": lot.status, "referral_id": lot.referral_id,
+            "seller_id": lot.seller_id, "price": lot.price, "currency": lot.currency,
+            "note": lot.note, "listed_at": _iso(lot.listed_at),
+            "monthly_commission": fair.monthly_commission,
+            "fair_price": {"low": fair.low, "high": fair.high},
+            "payback_months": fair.payback_months, "valid_clicks_30d": summary.clicks_30d,
+            "own_referrals": summary.own_referrals,
+            "refback_percent": commissions.refback_of(lot.referral_id) / 100,
+            "risk": {"level": summary.risk.level, "signals": summary.risk.signals}}
+
+
+def sale_json(sale: LotSale) -> dict:
+    return {"id": sale.id, "lot_id": sale.lot_id, "referral_id": sale.referral_id,
+            "status": sale.status, "price": sale.price, "currency": sale.currency,
+            "bought_at": _iso(sale.bought_at), "guarantee_until": _iso(sale.guarantee_until)}
+
+
+@bp.get("/lots")
+@document("Lots on the referral exchange", roles=("publisher",), tags=("exchange",),
+          query={"currency": {"enum": list(CURRENCIES)},
+                 "sort": {"enum": list(exchange_browse.SORTS)},
+                 "max_risk": {"enum": ["low", "medium", "high"]}},
+          responses={200: ("Listed lots.", {"type": "object", "properties": {
+              "lots": {"type": "array", "items": LOT}}})})
+@requires_role("publisher")
+def list_lots():
+    args = request.args
+    query = exchange_browse.BrowseQuery(
+        currency=args.get("currency", "") if args.get("currency") in CURRENCIES else "",
+        max_risk=args.get("max_risk", ""), sort=args.get("sort", "listed"))
+    return jsonify(lots=[lot_json(s) for s in exchange_browse.browse(query)])
+
+
+@bp.post("/lots")
+@document("List a referral for sale", roles=("publisher",), tags=("exchange",),
+          request=LOT_REQUEST,
+          description="Only the referral's current upline may list it; anyone else is refused "
+                      "(`not_your_referral`) and the attempt is recorded for the operator.",
+          responses={201: ("The lot.", LOT),
+                     403: ("`not_your_referral`.", ref("Error")),
+                     409: ("`already_listed`.", ref("Error")),
+                     422: ("`referral_blocked`, `referral_inactive`, `referral_no_activity`, "
+                           "`owned_too_short`, `price_too_low`, `currency_unsupported`, "
+                           "`validation_failed`.", ref("Error"))})
+@requires_role("publisher")
+def create_lot():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or type(body.get("referral_id")) is not int \
+            or type(body.get("price")) is not int:
+        raise ValidationFailed(_l("Send a JSON object with referral_id, price (minor units) "
+                                  "and currency."),
+                               fields={"referral_id": [_l("An integer user id.")],
+                                       "price": [_l("An integer amount in minor units.")]})
+    made = exchange.list_referral(api_user(), body["referral_id"], body.get("price"),
+                                  str(body.get("currency") or ""), str(body.get("note") or ""))
+    db.session.commit()
+    return jsonify(lot_json(exchange_stats.summarize(made))), 201
+
+
+@bp.get("/lots/<int:lot_id>")
+@document("A lot with the buyer's checklist", roles=("publisher",), tags=("exchange",),
+          responses={200: ("The lot.", LOT_DETAIL), 404: ("`not_found`.", ref("Error"))})
+@requires_role("publisher")
+def get_lot(lot_id: int):
+    lot: Lot = exchange_browse.visible_lot(api_user(), lot_id)
+    now = utcnow()
+    seller = exchange_stats.seller_profile(lot.seller, lot.currency, now)
+    body = lot_json(exchange_stats.summarize(lot, now))
+    body["seller"] = {"registered_at": _iso(lot.seller.registered_at),
+                      "last_seen_at": _iso(lot.seller.last_seen_at),
+                      "conversions_30d": seller.conversions_30d,
+                      "earnings_30d": seller.earnings_30d, "lots_sold": seller.lots_sold,
+                      "disputes_lost": seller.disputes_lost,
+                      "rating": seller.rating.score if seller.rating else None,
+                      "rank": seller.rating.rank if seller.rating else None}
+    body["referral"] = {"registered_at": _iso(lot.referral.registered_at),
+                        "last_seen_at": _iso(lot.referral.last_seen_at),
+                        "months": [vars(m) for m in exchange_stats.monthly(
+                            lot.referral_id, lot.currency, now)]}
+    body["own_referrals_by_level"] = [
+        {"level": level.level, "count": level.count, "active": level.active}
+        for level in exchange_stats.own_referrals(lot.referral_id, now)]
+    return jsonify(body)
+
+
+@bp.post("/lots/<int:lot_id>/buy")
+@document("Buy a lot", roles=("publisher",), tags=("exchange",),
+          description="Pays from your available balance into exchange escrow and makes you the "
+                      "referral's upline, in one transaction. The seller is paid when the "
+                      "guarantee period ends without a dispute.",
+          responses={201: ("The purchase.", SALE), 404: ("`not_found`.", ref("Error")),
+                     409: ("`lot_not_available` (someone else bought it; your money was not "
+                           "touched) or `insufficient_funds` (top up first).", ref("Error")),
+                     422: ("`own_lot`, `buying_yourself`, `referral_cycle`.", ref("Error"))})
+@requires_role("publisher")
+def buy_lot(lot_id: int):
+    sale = exchange.buy_lot(api_user(), lot_id)
+    db.session.commit()
+    return jsonify(sale_json(sale)), 201

@@ -1,0 +1,96 @@
+"""The exchange's JSON API: /api/v1/lots (list, create), /lots/<id>, /lots/<id>/buy — shapes
+checked against the OpenAPI document, errors with their codes, money moved only on success."""
+
+import jsonschema
+import pytest
+
+from cpa_network.api.openapi import build_spec
+from cpa_network.extensions import db
+from publishers.exchange_models import ListingRefusal
+from tests.cpa_network.test_openapi import response_schema
+from tests.factories import make_api_key, make_user
+from tests.publishers.exchange_helpers import (
+    assert_ledger_clean,
+    available,
+    fund_available,
+    make_referral,
+)
+
+
+def bearer(user):
+    return {"Authorization": f"Bearer {make_api_key(user)}"}
+
+
+@pytest.fixture
+def spec(app):
+    with app.app_context():
+        return build_spec(app)
+
+
+def check(spec, response, path, method, status):
+    assert response.status_code == status, response.json
+    jsonschema.validate(response.json, response_schema(spec, path, method, status))
+
+
+def test_list_create_read_and_buy_a_lot(client, app_context, spec):
+    seller = make_user("publisher")
+    referral = make_referral(seller)
+    made = client.post("/api/v1/lots", json={"referral_id": referral.id, "price": 25_00,
+                                             "currency": "USD", "note": "steady"},
+                       headers=bearer(seller))
+    check(spec, made, "/api/v1/lots", "post", 201)
+    lot_id = made.json["id"]
+    assert (made.json["price"], made.json["currency"], made.json["status"]) == (
+        25_00, "USD", "listed")
+    buyer = make_user("publisher")
+    headers = bearer(buyer)
+    listing = client.get("/api/v1/lots?sort=price", headers=headers)
+    check(spec, listing, "/api/v1/lots", "get", 200)
+    assert [lot["id"] for lot in listing.json["lots"]] == [lot_id]
+    detail = client.get(f"/api/v1/lots/{lot_id}", headers=headers)
+    check(spec, detail, "/api/v1/lots/{lot_id}", "get", 200)
+    assert len(detail.json["referral"]["months"]) == 6
+    assert detail.json["seller"]["rating"] is None  # the seller has no traffic to rate
+    assert [lv["level"] for lv in detail.json["own_referrals_by_level"]] == [1, 2, 3]
+    short = client.post(f"/api/v1/lots/{lot_id}/buy", headers=headers)
+    check(spec, short, "/api/v1/lots/{lot_id}/buy", "post", 409)
+    assert short.json["error"]["code"] == "insufficient_funds"
+    fund_available(buyer.id, 30_00)
+    bought = client.post(f"/api/v1/lots/{lot_id}/buy", headers=headers)
+    check(spec, bought, "/api/v1/lots/{lot_id}/buy", "post", 201)
+    assert bought.json["status"] == "in_guarantee" and available(buyer.id) == 5_00
+    again = client.post(f"/api/v1/lots/{lot_id}/buy", headers=bearer(make_user("publisher")))
+    assert again.status_code == 409 and again.json["error"]["code"] == "lot_not_available"
+    assert_ledger_clean()
+
+
+@pytest.mark.parametrize(("body", "status", "code"), [
+    ({"referral_id": "x", "price": 25_00, "currency": "USD"}, 422, "validation_failed"),
+    ({"price": 25_00, "currency": "USD"}, 422, "validation_failed"),
+    ({"referral_id": 0, "price": "25.00", "currency": "USD"}, 422, "validation_failed"),
+    ({"referral_id": 0, "price": 1_00, "currency": "USD"}, 422, "price_too_low"),
+    ({"referral_id": 0, "price": 25_00, "currency": "ZZZ"}, 422, "currency_unsupported"),
+])
+def test_bad_listings_get_a_specific_code(client, app_context, spec, body, status, code):
+    seller = make_user("publisher")
+    referral = make_referral(seller)
+    if body.get("referral_id") == 0:
+        body = {**body, "referral_id": referral.id}
+    refused = client.post("/api/v1/lots", json=body, headers=bearer(seller))
+    check(spec, refused, "/api/v1/lots", "post", status)
+    assert refused.json["error"]["code"] == code
+
+
+def test_listing_anothers_referral_by_api_is_refused_and_recorded(client, app_context, spec):
+    referral = make_referral(make_user("publisher"))
+    thief = make_user("publisher")
+    refused = client.post("/api/v1/lots", json={"referral_id": referral.id, "price": 25_00,
+                                                "currency": "USD"}, headers=bearer(thief))
+    check(spec, refused, "/api/v1/lots", "post", 403)
+    assert refused.json["error"]["code"] == "not_your_referral"
+    assert db.session.query(ListingRefusal).filter_by(user_id=thief.id).count() == 1
+
+
+def test_advertisers_may_not_use_the_exchange(client, app_context):
+    response = client.get("/api/v1/lots", headers=bearer(make_user("advertiser")))
+    assert response.status_code == 403
