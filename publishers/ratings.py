@@ -28,13 +28,15 @@ PART_LABELS = {
     "fraud": _l("Fraud penalty"),
 }
 PART_HINTS = {
-    "approval": _l("Approved out of decided conversions, at its 95 % lower bound (Wilson)."),
+    # No "% l" or "% o" in msgids: gettext's python-format check reads them as placeholders.
+    "approval": _l("Approved out of decided conversions: the lower bound of its confidence "
+                   "interval (Wilson, 95 %)."),
     "cr": _l("Approved conversions per click, blended with 300 clicks at the network rate."),
     "epc": _l("What your clicks earn compared with the same offers network-wide, blended "
               "with 300 average clicks."),
     "volume": _l("Approved conversions on a log scale; 1,000 earn every point."),
-    "clean": _l("Share of clicks not flagged as bots, floods or wrong countries, at its 95 % "
-                "lower bound."),
+    "clean": _l("Share of clicks not flagged as bots, floods or wrong countries: the lower "
+                "bound of its confidence interval (95 %)."),
     "tenure": _l("Account age; a full year earns every point."),
     "fraud": _l("Conversions rejected for fraud signals, as a share of decided ones."),
 }
@@ -65,7 +67,7 @@ class Badge:
         if self.kind == "rising":
             return _l("Rising")
         if self.scope == NETWORK_SCOPE:
-            return _l("Top 10 % of the network")
+            return _l("Network top 10 %")
         return _l("Top 10 %% in %(category)s", category=CATEGORIES.get(self.scope, self.scope))
 
 
