@@ -35,7 +35,7 @@ lint: $(STAMP)
 messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/cpa-messages.pot . >/dev/null
 	$(VENV)/bin/pybabel update -i /tmp/cpa-messages.pot -d cpa_network/translations --no-fuzzy-matching -w 100
-	@grep -B1 -A0 '^msgstr ""$$' $(PO) | grep '^msgid' | grep -v '^msgid ""$$' || echo "all translated"
+	@$(PY) tools/i18n_fill.py
 
 worker: $(STAMP)
 	$(VENV)/bin/flask --app wsgi worker

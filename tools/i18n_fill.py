@@ -2,6 +2,7 @@
 
     make messages                                 # extract, update ru .po, list what is missing
     python tools/i18n_fill.py translations.py     # a file defining RU = {"English": "Русский"}
+    python tools/i18n_fill.py                     # only list what is untranslated
 """
 
 import runpy
@@ -13,8 +14,8 @@ from babel.messages.pofile import read_po, write_po
 PO_PATH = Path("cpa_network/translations/ru/LC_MESSAGES/messages.po")
 
 
-def main(dict_file: str) -> int:
-    translations = runpy.run_path(dict_file)["RU"]
+def main(dict_file: str | None) -> int:
+    translations = runpy.run_path(dict_file)["RU"] if dict_file else {}
     with PO_PATH.open("rb") as handle:
         catalog = read_po(handle, locale="ru")
     for message in catalog:
@@ -33,4 +34,4 @@ def main(dict_file: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))
