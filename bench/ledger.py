@@ -22,11 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-SERVER_URL = os.environ.get("BENCH_POSTGRES_URL",
-                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from bench.scratch import scratch_database
+
 MAX_TRANSACTIONS = 3_000  # per phase
 MAX_SECONDS = 10.0  # per phase
 ACCOUNTS = 200
@@ -34,17 +32,8 @@ THREADS = 4
 
 
 def main() -> int:
-    server = make_url(SERVER_URL)
-    name = f"cpa_bench_{os.getpid()}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return run(server.set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("cpa_bench") as database_url:
+        return run(database_url)
 
 
 def run(database_url: str) -> int:

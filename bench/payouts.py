@@ -23,11 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-SERVER_URL = os.environ.get("BENCH_POSTGRES_URL",
-                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from bench.scratch import scratch_database  # noqa: E402
+
 REDIS_SERVER_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 PAYOUTS = int(os.environ.get("BENCH_PAYOUTS", "10000"))
 PUBLISHERS = 200
@@ -41,19 +40,12 @@ TARGET_SECONDS = 60.0
 
 
 def main() -> int:
-    server = make_url(SERVER_URL)
-    name = f"cpa_bench_payouts_{os.getpid()}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    redis_url, release = claim_redis_db()
-    try:
-        return run(server.set(database=name).render_as_string(hide_password=False), redis_url)
-    finally:
-        release()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("cpa_bench_payouts") as database_url:
+        redis_url, release = claim_redis_db()
+        try:
+            return run(database_url, redis_url)
+        finally:
+            release()
 
 
 def claim_redis_db():

@@ -11,7 +11,6 @@ that wait on anything.
 """
 
 import argparse
-import os
 import random
 import re
 import statistics
@@ -25,11 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))  # stats_data, after the packages
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-SERVER_URL = os.environ.get("BENCH_POSTGRES_URL",
-                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from bench.scratch import scratch_database
+
 PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway database
 REQUESTS = 20
 TARGET_MS = 150.0
@@ -47,17 +45,8 @@ def main() -> int:
     parser.add_argument("--publishers", type=int, default=1_000)
     parser.add_argument("--offers", type=int, default=100)
     args = parser.parse_args()
-    server = make_url(SERVER_URL)
-    name = f"cpa_bench_stats_{os.getpid()}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return run(server.set(database=name).render_as_string(hide_password=False), args)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("cpa_bench_stats") as database_url:
+        return run(database_url, args)
 
 
 def copy_rows(table: str, columns: tuple[str, ...], rows) -> None:
