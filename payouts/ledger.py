@@ -36,7 +36,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cpa_network.database import is_postgres
+from cpa_network.database import is_postgres, utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from payouts import ledger_postgres
@@ -255,17 +255,26 @@ def _post(key: str, legs: list[Leg], reason: str, refs: dict, description: str,
 
 def _post_postgres(key: str, pairs: list[tuple[int, int]], reason: str, refs: dict,
                    description: str, expected: str) -> LedgerTransaction:
-    """Three round trips and no savepoint; see payouts/ledger_postgres.py."""
-    locked, existing_id = ledger_postgres.lock_accounts({a for a, _ in pairs}, key)
-    if existing_id is not None:
-        return _replay(db.session.get(LedgerTransaction, existing_id), expected)
-    _check_balanced(pairs, locked)
-    new_balances = _new_balances(locked, pairs)
-    legs = [(account_id, locked[account_id][1], amount) for account_id, amount in pairs]
-    txn = ledger_postgres.write(key, reason, description, refs, expected, legs, new_balances)
-    if txn is None:  # a concurrent post on other accounts took the key first
+    """One statement and no savepoint; see payouts/ledger_postgres.py."""
+    created_at = utcnow()
+    rows = ledger_postgres.post(key, reason, description, refs, expected, created_at, pairs)
+    outcome = rows[0].outcome
+    if outcome == "posted":
+        return ledger_postgres.adopt(rows[0].transaction_id, key, reason, description, refs,
+                                     expected, created_at, rows)
+    if outcome == "replay":
+        return _replay(db.session.get(LedgerTransaction, rows[0].transaction_id), expected)
+    if outcome == "taken":  # a concurrent post on other accounts took the key first
         return _replay(_by_key(key), expected)
-    return txn
+    if outcome == "insufficient":
+        row = rows[0]
+        account = db.session.get(LedgerAccount, row.account_id)
+        set_committed_value(account, "balance", row.balance)
+        raise InsufficientFunds(account, -row.delta)
+    if outcome == "unbalanced":
+        totals = {row.currency: row.delta for row in rows}
+        raise InvalidTransaction(f"postings must sum to zero per currency: {totals}")
+    raise InvalidTransaction(f"unknown ledger account among {sorted({a for a, _ in pairs})}")
 
 
 def _post_orm(key: str, pairs: list[tuple[int, int]], reason: str, refs: dict,

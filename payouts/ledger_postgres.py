@@ -1,90 +1,69 @@
-"""The PostgreSQL path of `ledger.post_transaction`: the same rules in three round trips.
+"""The PostgreSQL path of `ledger.post_transaction`: the same rules in one statement.
 
-1. `ledger_lock_accounts` (migration 0003_ledger) locks the accounts in id order, then reads
-   their balances and looks the key up in a new statement, which sees a post of the same key
-   that committed while we waited for the locks;
-2. one statement writes everything: the transaction row `ON CONFLICT (idempotency_key) DO
-   NOTHING`, its postings and the balance updates, both joined to that insert, so if a
-   concurrent post of the key on other accounts won the unique index nothing at all is written;
-3. the caller's commit, where the deferred trigger checks that the postings balance.
+`ledger_post` (migration 0015_ledger_post) locks the accounts in id order, looks the key up in a
+new statement (it sees a post of the same key that committed while we waited for the locks),
+checks that the postings balance per currency and that no account goes where it may not, and
+then writes the transaction `ON CONFLICT (idempotency_key) DO NOTHING`, its postings and the new
+balances. A refusal writes nothing and leaves the caller's transaction usable, without the cost
+of a savepoint. The commit is the caller's, where the deferred trigger checks the balance again.
 
-The loser of a race on the key waits inside the unique index for the winner's commit and then
-re-reads the winner's transaction, like a caught unique violation, without the cost of a
-savepoint. The session then gets the transaction row as a persistent object (its postings load on
-first use) and the new balances of the accounts it already holds, so it never reads a stale one.
+The call goes straight to the psycopg connection under the session's: SQLAlchemy's statement
+pipeline cost more than the statement itself (it is a post per conversion, approval and payout).
+The session then gets the transaction row as a persistent object (its postings load on first
+use) and the new balances of the accounts it already holds, so it never reads a stale one.
 """
 
 import json
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import text
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from cpa_network.database import utcnow
 from cpa_network.extensions import db
-from payouts.models import LedgerAccount, LedgerTransaction
+from payouts.models import MAY_GO_NEGATIVE, LedgerAccount, LedgerTransaction
 
-LOCK = text("SELECT * FROM ledger_lock_accounts(CAST(:ids AS integer[]), :key)")
-WRITE = text("""
-WITH txn AS (
-    INSERT INTO ledger_transactions (idempotency_key, reason, description, refs, fingerprint,
-                                     created_at)
-    VALUES (:key, :reason, :description, CAST(:refs AS json), :fingerprint, :created_at)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id
-), legs AS (
-    SELECT * FROM unnest(CAST(:accounts AS integer[]), CAST(:currencies AS varchar[]),
-                         CAST(:amounts AS bigint[])) WITH ORDINALITY AS l(account_id, currency,
-                                                                          amount, n)
-), posted AS (
-    INSERT INTO ledger_postings (transaction_id, account_id, currency, amount)
-    SELECT txn.id, legs.account_id, legs.currency, legs.amount FROM txn, legs ORDER BY legs.n
-), balances AS (
-    UPDATE ledger_accounts SET balance = ledger_accounts.balance + d.delta
-    FROM txn, unnest(CAST(:delta_ids AS integer[]), CAST(:deltas AS bigint[])) AS d(id, delta)
-    WHERE ledger_accounts.id = d.id
-)
-SELECT txn.id FROM txn
-""")
+POST = ("SELECT * FROM ledger_post(%s, %s, %s, %s::json, %s, %s, %s::integer[], %s::bigint[], "
+        "%s::varchar[])")
+NEGATIVE_KINDS = sorted(kind.value for kind in MAY_GO_NEGATIVE)
 
 
-def lock_accounts(ids: set[int], key: str) -> tuple[dict[int, tuple[str, str, int]], int | None]:
-    """{id: (kind, currency, balance)} locked until the end of the transaction, and the id of
-    the transaction already holding `key`, if any."""
-    rows = db.session.execute(LOCK, {"ids": sorted(ids), "key": key}).all()
-    existing = rows[0].existing_id if rows else None
-    return {row.id: (row.kind, row.currency, row.balance) for row in rows}, existing
+class Outcome(NamedTuple):
+    """One row of `ledger_post`: what happened, and an account it concerns."""
+
+    outcome: str  # posted | replay | taken | unbalanced | insufficient | unknown_account
+    transaction_id: int | None
+    account_id: int | None
+    kind: str | None
+    currency: str | None
+    balance: int | None
+    delta: int | None
 
 
-def write(key: str, reason: str, description: str, refs: dict, fingerprint: str,
-          legs: list[tuple[int, str, int]],
-          new_balances: dict[int, int]) -> LedgerTransaction | None:
-    """Insert the transaction, its postings and balances; None if the key was taken meanwhile."""
-    created_at = utcnow()
-    deltas = {}
-    for account_id, _, amount in legs:
-        deltas[account_id] = deltas.get(account_id, 0) + amount
-    rows = db.session.execute(WRITE, {
-        "key": key, "reason": reason, "description": description, "refs": json.dumps(refs),
-        "fingerprint": fingerprint, "created_at": created_at,
-        "accounts": [a for a, _, _ in legs], "currencies": [c for _, c, _ in legs],
-        "amounts": [m for _, _, m in legs],
-        "delta_ids": list(deltas), "deltas": list(deltas.values()),
-    }).all()
-    if not rows:
-        return None
-    txn = LedgerTransaction(id=rows[0][0], idempotency_key=key, reason=reason,
+def post(key: str, reason: str, description: str, refs: dict, fingerprint: str,
+         created_at: datetime, pairs: list[tuple[int, int]]) -> list[Outcome]:
+    """Run `ledger_post` in the session's transaction; its rows (at least one)."""
+    db.session.flush()  # what the session holds goes first, as an autoflush would
+    driver = db.session.connection().connection.driver_connection
+    rows = driver.execute(POST, (
+        key, reason, description, json.dumps(refs), fingerprint, created_at,
+        [account_id for account_id, _ in pairs], [amount for _, amount in pairs],
+        NEGATIVE_KINDS)).fetchall()
+    return [Outcome(*row) for row in rows]
+
+
+def adopt(txn_id: int, key: str, reason: str, description: str, refs: dict, fingerprint: str,
+          created_at: datetime, outcomes: list[Outcome]) -> LedgerTransaction:
+    """The written transaction as a persistent session object, and the session's loaded
+    accounts brought up to their new balances: no INSERT, no SELECT."""
+    txn = LedgerTransaction(id=txn_id, idempotency_key=key, reason=reason,
                             description=description, refs=refs, fingerprint=fingerprint,
                             reverses_id=None, created_at=created_at)
     make_transient_to_detached(txn)  # its postings load on first use
-    db.session.add(txn)  # persistent as written: no INSERT, no SELECT
-    _refresh_cached_balances(new_balances)
-    return txn
-
-
-def _refresh_cached_balances(new_balances: dict[int, int]) -> None:
-    for account_id, balance in new_balances.items():
-        loaded = db.session.identity_map.get(identity_key(LedgerAccount, account_id))
+    db.session.add(txn)
+    for row in outcomes:
+        loaded = db.session.identity_map.get(identity_key(LedgerAccount, row.account_id))
         if loaded is not None:
-            set_committed_value(loaded, "balance", balance)
+            set_committed_value(loaded, "balance", row.balance)
+    return txn
