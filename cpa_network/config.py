@@ -69,6 +69,7 @@ ENVIRONMENT_SETTINGS = {
     "EXCHANGE_COMMISSION_BP": ("EXCHANGE_COMMISSION_BP", int),
     "EXCHANGE_GUARANTEE_DAYS": ("EXCHANGE_GUARANTEE_DAYS", int),
     "EXCHANGE_MIN_OWNED_DAYS": ("EXCHANGE_MIN_OWNED_DAYS", int),
+    "DB_PING_IDLE_S": ("DB_PING_IDLE_S", float),
 }
 
 
@@ -78,7 +79,8 @@ class Config:
     APP_ENV = "production"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'cpa_network.sqlite3'}"
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # no pre-ping at every checkout: see DB_PING_IDLE_S
+    DB_PING_IDLE_S = 10.0  # ping a pooled connection before use only after this long idle
     REDIS_URL = "redis://127.0.0.1:6379/0"
     STRIPE_SECRET_KEY = ""  # empty: the sandbox gateway is used
     STRIPE_WEBHOOK_SECRET = ""

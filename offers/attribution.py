@@ -212,6 +212,7 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
                                 ip_conversions=facts.ip_conversions,
                                 user_agent=data.user_agent)
     waits = waits or facts.queue
+    hold_until = None if waits else at + timedelta(days=offer.hold_days)
     subs = click.subs if click else ("",) * 5
     conversion = _insert({
         "offer_id": offer.id, "goal_code": goal.code, "advertiser_id": offer.advertiser_id,
@@ -225,7 +226,7 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
         **{f"sub{i}": subs[i - 1] for i in range(1, 6)},
         "country": click.country if click else "", "ip_hash": click.ip_hash if click else "",
         "clicked_at": click.clicked_at if click else None, "created_at": at,
-        "hold_until": None, "decided_at": None, "decided_by_id": None, "decision_reason": "",
+        "hold_until": hold_until, "decided_at": None, "decided_by_id": None, "decision_reason": "",
     })
     if conversion is None:  # a concurrent request recorded it first
         found = _existing(offer.id, goal.code, txid=data.txid) or (
@@ -237,6 +238,7 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
             conversions.hold(conversion, offer.hold_days, at)
         except InsufficientFunds:
             conversion.status = AWAITING_FUNDS
+            conversion.hold_until = None
             waits = True
     if waits:
         awaiting.pause_for_funds(offer, conversion)

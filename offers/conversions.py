@@ -149,7 +149,8 @@ def hold(conversion: Conversion, hold_days: int, now: datetime) -> None:
     escrow.hold_conversion(conversion.id, conversion.advertiser_id, conversion.publisher_id,
                            conversion.currency, conversion.payout, conversion.fee,
                            available_at=until)
-    conversion.hold_until = until
+    if conversion.hold_until != until:  # a new conversion was inserted with it: no UPDATE
+        conversion.hold_until = until
 
 
 def fund(conversion: Conversion, hold_days: int, now: datetime | None = None) -> Conversion:

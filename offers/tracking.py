@@ -119,7 +119,7 @@ class ClickInfo:
         return bool(self.flags)
 
 
-def _from_row(row: Click) -> ClickInfo:
+def _from_row(row) -> ClickInfo:
     return ClickInfo(row.id, row.clicked_at, row.link_id, row.offer_id, row.publisher_id,
                      (row.sub1, row.sub2, row.sub3, row.sub4, row.sub5), row.ip_hash,
                      row.ip_prefix, row.user_agent, row.referer, row.country, row.is_unique,
@@ -134,11 +134,12 @@ def _from_record(record: dict) -> ClickInfo:
                      record["flags"], False)
 
 
-CLICK_BY_ID = select(Click).where(Click.id == bindparam("click_id"))  # built once
+# Built once; columns, not the entity: a postback reads a click, it never changes one.
+CLICK_BY_ID = select(*Click.__table__.c).where(Click.id == bindparam("click_id"))
 
 
 def _stored(click_id: str) -> ClickInfo | None:
-    row = db.session.scalar(CLICK_BY_ID, {"click_id": click_id})
+    row = db.session.execute(CLICK_BY_ID, {"click_id": click_id}).first()
     return _from_row(row) if row is not None else None
 
 
