@@ -57,8 +57,10 @@ from offers.refusals import (
     SequenceIncomplete,
 )
 from offers.tracking import ClickInfo
+from payouts import escrow
 from payouts.currency import max_minor
 from payouts.ledger import InsufficientFunds
+from payouts.models import LedgerAccount
 
 TXID_MAX = CUSTOMER_MAX = 100
 
@@ -113,6 +115,11 @@ FACTS = select(
     exists().where(PublisherPostback.publisher_id == bindparam("publisher_id"),
                    PublisherPostback.url_template != "",
                    PublisherPostback.on_created.is_(True)).label("postback"),
+    # the ids of the advertiser's accounts a hold posts to (NULL until first used)
+    *(select(LedgerAccount.id).where(
+        LedgerAccount.kind == kind.value, LedgerAccount.owner_id == bindparam("advertiser_id"),
+        LedgerAccount.currency == bindparam("currency")).scalar_subquery().label(kind.value)
+      for kind in escrow.HOLD_ACCOUNTS),
 )
 
 
@@ -235,7 +242,8 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
     caps.count_conversion(offer, publisher_id, payout, at)
     if not waits:
         try:
-            conversions.hold(conversion, offer.hold_days, at)
+            conversions.hold(conversion, offer.hold_days, at, account_ids={
+                kind: getattr(facts, kind.value) for kind in escrow.HOLD_ACCOUNTS})
         except InsufficientFunds:
             conversion.status = AWAITING_FUNDS
             conversion.hold_until = None

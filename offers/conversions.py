@@ -142,13 +142,14 @@ def reject(conversion: Conversion, *, actor_id: int | None = None, reason: str,
     return _move(conversion, REJECTED, actor_id=actor_id, reason=reason, now=now)
 
 
-def hold(conversion: Conversion, hold_days: int, now: datetime) -> None:
+def hold(conversion: Conversion, hold_days: int, now: datetime,
+         account_ids: dict | None = None) -> None:
     """Commit escrow to the conversion (`InsufficientFunds` if it is short) and start its hold
     period. The hold's refs carry when the publisher's earnings become available."""
     until = now + timedelta(days=hold_days)
     escrow.hold_conversion(conversion.id, conversion.advertiser_id, conversion.publisher_id,
                            conversion.currency, conversion.payout, conversion.fee,
-                           available_at=until)
+                           available_at=until, account_ids=account_ids)
     if conversion.hold_until != until:  # a new conversion was inserted with it: no UPDATE
         conversion.hold_until = until
 

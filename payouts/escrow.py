@@ -56,16 +56,25 @@ def _refs(conversion_id: int, advertiser_id: int, publisher_id: int) -> dict:
     return {"conversion": conversion_id, "advertiser": advertiser_id, "publisher": publisher_id}
 
 
+# The advertiser's accounts a conversion's hold touches.
+HOLD_ACCOUNTS = (K.ADVERTISER_ESCROW, K.ADVERTISER_HOLD, K.NETWORK_PENDING_FEE)
+
+
 def hold_conversion(conversion_id: int, advertiser_id: int, publisher_id: int, currency: str,
-                    payout: int, fee: int, *,
-                    available_at: datetime | None = None) -> LedgerTransaction:
+                    payout: int, fee: int, *, available_at: datetime | None = None,
+                    account_ids: dict[K, int | None] | None = None) -> LedgerTransaction:
     """Commit escrow to a pending conversion; `InsufficientFunds` if the escrow cannot cover it.
 
     `available_at` (the end of the hold period) goes into the refs, for the publisher's pages.
+    `account_ids`: the ids of the advertiser's HOLD_ACCOUNTS if the caller read them in this
+    transaction (the postback path does, in the query it needs anyway), saving a query.
     """
     code = currency.upper()
-    found = ledger.accounts_of({(kind, advertiser_id, code) for kind in (
-        K.ADVERTISER_ESCROW, K.ADVERTISER_HOLD, K.NETWORK_PENDING_FEE)})  # one query
+    wanted = {kind: (kind, advertiser_id, code) for kind in HOLD_ACCOUNTS}
+    if account_ids and all(account_ids.get(kind) for kind in HOLD_ACCOUNTS):
+        found = ledger.accounts_known({wanted[kind]: account_ids[kind] for kind in HOLD_ACCOUNTS})
+    else:
+        found = ledger.accounts_of(set(wanted.values()))  # one query
     legs = [Leg(found[(K.ADVERTISER_ESCROW, advertiser_id, code)], -(payout + fee)),
             Leg(found[(K.ADVERTISER_HOLD, advertiser_id, code)], payout)]
     if fee:

@@ -34,7 +34,9 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from cpa_network.database import is_postgres, utcnow
 from cpa_network.errors import DomainError
@@ -134,6 +136,26 @@ def accounts_of(wanted: set[tuple[AccountKind, int, str]]) -> dict[tuple, Ledger
         select(LedgerAccount).where(LedgerAccount.owner_id.in_(owners),
                                     LedgerAccount.kind.in_({kind for kind, _, _ in wanted})))}
     return {key: found.get(key) or account(*key) for key in wanted}
+
+
+def accounts_known(ids: dict[tuple[AccountKind, int, str], int]) -> dict[tuple, LedgerAccount]:
+    """Accounts whose ids the caller read in this database transaction, by (kind, owner,
+    currency), as session objects without a SELECT; their balances load on first use.
+
+    Only for ids read in the same transaction (rows are never deleted, so they stay true);
+    never for ids kept from an earlier one, which a rolled-back insert may have left unused.
+    """
+    found = {}
+    for (kind, owner_id, currency), account_id in ids.items():
+        loaded = db.session.identity_map.get(identity_key(LedgerAccount, account_id))
+        if loaded is None:
+            loaded = LedgerAccount(id=account_id, kind=AccountKind(kind).value,
+                                   owner_id=owner_id, currency=currency)
+            make_transient_to_detached(loaded)
+            db.session.add(loaded)
+            db.session.expire(loaded, ["balance", "created_at"])
+        found[(kind, owner_id, currency)] = loaded
+    return found
 
 
 def network_account(kind: AccountKind | str, currency: str) -> LedgerAccount:
