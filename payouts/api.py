@@ -45,7 +45,8 @@ BALANCES = register_schema("Balances", {
             "refunding": {**MINOR, "description": "Advertisers: withdrawals on their way."},
             "spent": {**MINOR, "description": "Advertisers: paid for approved conversions."},
             "pending": {**MINOR, "description": "Publishers: earned on pending conversions."},
-            "available": {**MINOR, "description": "Publishers: approved, withdrawable."},
+            "available": {**MINOR, "description": "Publishers: approved earnings and "
+                                                             "top-ups, withdrawable."},
             "in_flight": {**MINOR, "description": "Publishers: payouts being transferred."},
             "paid": {**MINOR, "description": "Publishers: paid out, all time."},
         },

@@ -2,7 +2,8 @@
 
 `deposits.advertiser_id` becomes `owner_id` (index and foreign key renamed with it) and a new
 `account_kind` says which of the owner's accounts the deposit credits; existing rows are escrow
-top-ups. Only escrow top-ups may be refunded to the card (CHECK only_escrow_refunded).
+top-ups. Only escrow top-ups may be refunded to the card (CHECK only_escrow_refunded). On
+SQLite the batch copy keeps the foreign key's old name; nothing refers to it by name there.
 
 Revision ID: 0009_publisher_topups
 Revises: 0008_exchange
@@ -50,8 +51,8 @@ def downgrade():
     postgres = op.get_bind().dialect.name == "postgresql"
     op.execute("DELETE FROM deposits WHERE account_kind <> 'advertiser_escrow'")
     with op.batch_alter_table('deposits', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_deposits_only_escrow_refunded', type_='check')
-        batch_op.drop_constraint('ck_deposits_account_kind_known', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_deposits_only_escrow_refunded'), type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_deposits_account_kind_known'), type_='check')
         batch_op.drop_column('account_kind')
         if not postgres:
             batch_op.drop_index(batch_op.f('ix_deposits_owner_id'))
