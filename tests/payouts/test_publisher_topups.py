@@ -71,6 +71,7 @@ def test_sandbox_top_up_from_the_lot_page_then_confirm_the_purchase(client, app_
     assert confirm.status_code == 200
     assert "Top up your available balance with $20.00?" in html
     assert "nothing is bought until you do" in html
+    assert f'action="{lot_url}/top-up"' in html and f'href="{lot_url}"' in html
     assert deposits_of(buyer.id) == []  # nothing moves before the confirmation
 
     # The currency is the lot's, whatever the form says.
@@ -108,7 +109,9 @@ def test_top_up_on_the_earnings_page(client, app_context):
     assert 'action="/earnings/top-up"' in client.get("/earnings").get_data(as_text=True)
     confirm = client.submit("/earnings/top-up", {"amount": "15.50", "currency": "EUR"},
                             page="/earnings")
-    assert "Top up your available balance with €15.50?" in confirm.get_data(as_text=True)
+    html = confirm.get_data(as_text=True)
+    assert "Top up your available balance with €15.50?" in html
+    assert 'action="/earnings/top-up"' in html and "nothing is bought" not in html
     done = client.submit("/earnings/top-up", {"amount": "15.50", "currency": "EUR",
                                               "confirmed": "yes"}, page="/earnings")
     assert done.status_code == 302 and done.headers["Location"] == "/earnings"
