@@ -11,7 +11,7 @@ from cpa_network.extensions import db
 from payouts import deposits, statements, withdrawals
 from payouts.currency import CURRENCIES
 from payouts.deposits import AmountInvalid
-from payouts.models import Deposit, DepositStatus, Payout, PayoutStatus
+from payouts.models import AccountKind, Deposit, DepositStatus, Payout, PayoutStatus
 from payouts.views import deposit_return_url, external_url
 
 MINOR = {"type": "integer", "description": "Minor units (cents, kopecks)."}
@@ -23,7 +23,8 @@ DEPOSIT = register_schema("Deposit", {
     "properties": {
         "id": {"type": "integer"}, "amount": MINOR, "currency": CURRENCY,
         "status": {"enum": [s.value for s in DepositStatus],
-                   "description": "succeeded: the escrow is credited."},
+                   "description": "succeeded: the escrow (advertisers) or the available "
+                                  "balance (publishers) is credited."},
         "gateway": {"enum": ["stripe", "sandbox"]},
         "sandbox": {"type": "boolean", "description": "No real money moved."},
         "checkout_url": {"type": ["string", "null"],
@@ -44,15 +45,23 @@ BALANCES = register_schema("Balances", {
             "refunding": {**MINOR, "description": "Advertisers: withdrawals on their way."},
             "spent": {**MINOR, "description": "Advertisers: paid for approved conversions."},
             "pending": {**MINOR, "description": "Publishers: earned on pending conversions."},
-            "available": {**MINOR, "description": "Publishers: approved, withdrawable."},
+            "available": {**MINOR, "description": "Publishers: approved earnings and "
+                                                             "top-ups, withdrawable."},
             "in_flight": {**MINOR, "description": "Publishers: payouts being transferred."},
             "paid": {**MINOR, "description": "Publishers: paid out, all time."},
         },
     }}},
 })
+# What a deposit credits, by the `account` a caller may name (the default follows the role).
+DEPOSIT_ACCOUNTS = {"escrow": AccountKind.ADVERTISER_ESCROW,
+                    "available": AccountKind.PUBLISHER_AVAILABLE}
 DEPOSIT_REQUEST = {"type": "object", "required": ["amount", "currency"],
                    "properties": {"amount": {**MINOR, "minimum": deposits.MIN_AMOUNT_MINOR},
-                                  "currency": CURRENCY}}
+                                  "currency": CURRENCY,
+                                  "account": {"enum": list(DEPOSIT_ACCOUNTS), "description":
+                                              "`escrow` (advertisers, the default for them) "
+                                              "or `available` (publishers, the default for a "
+                                              "publisher who is not an advertiser)."}}}
 
 
 def deposit_json(deposit: Deposit) -> dict:
@@ -68,32 +77,45 @@ def deposit_json(deposit: Deposit) -> dict:
 
 
 @bp.route("/deposits", methods=["POST"])
-@document("Top up escrow", roles=("advertiser",), request=DEPOSIT_REQUEST, tags=("money",),
-          description="Sandbox (no Stripe keys): credited at once, status `succeeded`. Stripe: "
-                      "status `pending`; send the payer to `checkout_url`. The escrow is "
-                      "credited when Stripe's signed webhook confirms the payment.",
+@document("Top up escrow or your available balance", roles=("advertiser", "publisher"),
+          request=DEPOSIT_REQUEST, tags=("money",),
+          description="Advertisers top up their escrow; publishers top up their available "
+                      "balance (to buy lots on the exchange; it is withdrawn like earnings, "
+                      "never refunded to the card). Sandbox (no Stripe keys): credited at once, "
+                      "status `succeeded`. Stripe: status `pending`; send the payer to "
+                      "`checkout_url`. The account is credited when Stripe's signed webhook "
+                      "confirms the payment.",
           responses={201: ("The deposit.", DEPOSIT),
-                     422: ("`amount_invalid` or `currency_unsupported`.", ref("Error")),
+                     403: ("`forbidden`: the `account` is not one your role has.", ref("Error")),
+                     422: ("`amount_invalid`, `currency_unsupported` or `validation_failed` "
+                           "(unknown `account`).", ref("Error")),
                      502: ("`gateway_error`: Stripe refused or failed.", ref("Error"))})
-@requires_role("advertiser")
+@requires_role("advertiser", "publisher")
 def create_deposit():
     """Sandbox: credited at once (status succeeded). Stripe: pay at `checkout_url`."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise AmountInvalid(_l("Send a JSON object with an integer amount in minor units and a "
                                "currency, for example {\"amount\": 10000, \"currency\": \"USD\"}."))
+    user = api_user()
+    account = body.get("account") or ("escrow" if user.is_advertiser else "available")
+    if account not in DEPOSIT_ACCOUNTS:
+        raise ValidationFailed(fields={"account": [_l("Use escrow or available.")]})
+    kind = DEPOSIT_ACCOUNTS[account]
     made = deposits.begin_deposit(
-        api_user(), body.get("amount"), body.get("currency"),
+        user, body.get("amount"), body.get("currency"),
         deposit_return_url,
-        external_url("payouts.balance"))
+        external_url("payouts.balance" if kind == AccountKind.ADVERTISER_ESCROW
+                     else "earnings.index"),
+        kind=kind)
     return jsonify(deposit_json(made)), 201
 
 
 @bp.route("/deposits/<int:deposit_id>")
-@document("One of your deposits", roles=("advertiser",), tags=("money",),
+@document("One of your deposits", roles=("advertiser", "publisher"), tags=("money",),
           responses={200: ("The deposit.", DEPOSIT), 404: ("Not yours, or no such deposit.",
                                                            ref("Error"))})
-@requires_role("advertiser")
+@requires_role("advertiser", "publisher")
 def get_deposit(deposit_id: int):
     return jsonify(deposit_json(deposits.deposit_for_user(deposit_id, api_user())))
 

@@ -1,9 +1,10 @@
-"""Escrow top-ups: a deposit row, a Checkout at the gateway, and the credit from its webhook.
+"""Top-ups: a deposit row, a Checkout at the gateway, and the credit from its webhook.
 
-Escrow is credited in one place, `credit_deposit`, called by the Stripe webhook handler (a paid
-Checkout Session) or at once by the sandbox. Its ledger key is fixed per deposit, so the
-`completed` and `async_payment_succeeded` events, retried deliveries and concurrent ones credit
-the money once.
+A deposit credits one account of its owner (`account_kind`): an advertiser's escrow, or a
+publisher's available balance (to buy lots on the exchange with). Both are credited in one
+place, `credit_deposit`, called by the Stripe webhook handler (a paid Checkout Session) or at
+once by the sandbox. Its ledger key is fixed per deposit, so the `completed` and
+`async_payment_succeeded` events, retried deliveries and concurrent ones credit the money once.
 """
 
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from cpa_network.jobs import enqueue_after_commit
 from payouts import currency as currencies
 from payouts import ledger
 from payouts.gateway import GatewayError, PaymentGateway, get_gateway
-from payouts.models import AccountKind, Deposit, DepositStatus
+from payouts.models import DEPOSIT_KINDS, AccountKind, Deposit, DepositStatus
 
 S = DepositStatus
 CREDIT_LISTENERS = "cpa_escrow_credit_listeners"
@@ -53,6 +54,11 @@ class DepositTransitionRefused(DomainError):
     default_message = _l("The deposit cannot change to that state.")
 
 
+def top_up_amount(short_by: int) -> int:
+    """What to deposit to cover `short_by`: at least the gateway's minimum charge."""
+    return max(short_by, MIN_AMOUNT_MINOR)
+
+
 def validate_amount(amount, currency: str | None) -> tuple[int, str]:
     """An integer amount in minor units within limits, and a supported currency code."""
     if not currencies.is_supported(currency):
@@ -77,14 +83,20 @@ def transition(deposit: Deposit, new: DepositStatus) -> bool:
     return True
 
 
-def create_deposit(advertiser: User, amount: int, currency: str,
-                   gateway: PaymentGateway | None = None) -> Deposit:
-    """A new top-up row. Commit it before `open_checkout`, so a webhook always finds it."""
-    if not advertiser.is_advertiser or advertiser.is_blocked:
+def create_deposit(owner: User, amount: int, currency: str,
+                   gateway: PaymentGateway | None = None,
+                   kind: AccountKind = AccountKind.ADVERTISER_ESCROW) -> Deposit:
+    """A new top-up row of the owner's `kind` account. Commit it before `open_checkout`, so a
+    webhook always finds it."""
+    if kind not in DEPOSIT_KINDS:
+        raise ValueError(f"deposits cannot credit {kind}")
+    if kind == AccountKind.ADVERTISER_ESCROW and (not owner.is_advertiser or owner.is_blocked):
         raise Forbidden(_l("Only advertisers can deposit."))
+    if kind == AccountKind.PUBLISHER_AVAILABLE and (not owner.is_publisher or owner.is_blocked):
+        raise Forbidden(_l("Only publishers can top up their available balance."))
     amount, code = validate_amount(amount, currency)
     gateway = gateway or get_gateway()
-    deposit = Deposit(advertiser_id=advertiser.id, amount=amount, currency=code,
+    deposit = Deposit(owner_id=owner.id, account_kind=kind.value, amount=amount, currency=code,
                       gateway=gateway.name, status=S.CREATED.value, refunded_amount=0,
                       failure_reason="")
     db.session.add(deposit)
@@ -94,7 +106,7 @@ def create_deposit(advertiser: User, amount: int, currency: str,
 
 def open_checkout(deposit: Deposit, success_url: str, cancel_url: str,
                   gateway: PaymentGateway | None = None) -> Deposit:
-    """Start the payment at the gateway; the sandbox credits escrow at once."""
+    """Start the payment at the gateway; the sandbox credits the account at once."""
     gateway = gateway or get_gateway()
     start = gateway.start_deposit(deposit, success_url, cancel_url)
     deposit = lock_deposit(deposit.id)  # a webhook may have credited it meanwhile
@@ -106,13 +118,14 @@ def open_checkout(deposit: Deposit, success_url: str, cancel_url: str,
     return deposit
 
 
-def begin_deposit(advertiser: User, amount: int, currency: str,
-                  success_url_for: Callable[[int], str], cancel_url: str) -> Deposit:
+def begin_deposit(owner: User, amount: int, currency: str,
+                  success_url_for: Callable[[int], str], cancel_url: str,
+                  kind: AccountKind = AccountKind.ADVERTISER_ESCROW) -> Deposit:
     """The request boundary's deposit: commit the row, open the Checkout, commit again.
 
     Two commits on purpose: the row must exist before Stripe can possibly send its webhook.
     """
-    deposit = create_deposit(advertiser, amount, currency)
+    deposit = create_deposit(owner, amount, currency, kind=kind)
     db.session.commit()
     try:
         deposit = open_checkout(deposit, success_url_for(deposit.id), cancel_url)
@@ -134,29 +147,34 @@ def lock_deposit(deposit_id: int) -> Deposit:
 
 
 def register_credit_listener(app, job) -> None:
-    """`job(advertiser_id, currency)` is enqueued after a deposit's credit commits: higher
+    """`job(advertiser_id, currency)` is enqueued after an escrow deposit's credit commits: higher
     layers react to new escrow (offers funds conversions waiting for it) without payouts
     importing them. Registered in create_app."""
     app.extensions.setdefault(CREDIT_LISTENERS, []).append(job)
 
 
 def credit_deposit(deposit: Deposit, refs: dict | None = None) -> bool:
-    """Credit the deposit's escrow once (a fixed ledger key); True if this call credited it."""
+    """Credit the deposit's account once (a fixed ledger key); True if this call credited it.
+
+    The account is the deposit owner's of the deposit's kind, whoever delivered the event."""
     if deposit.status == S.SUCCEEDED:
         return False
-    code = deposit.currency
+    code, kind = deposit.currency, AccountKind(deposit.account_kind)
+    escrow = kind == AccountKind.ADVERTISER_ESCROW
     ledger.post_transaction(
         f"deposit:{deposit.id}:credit",
         ledger.transfer(ledger.network_account(AccountKind.GATEWAY_CLEARING, code),
-                        ledger.account(AccountKind.ADVERTISER_ESCROW, deposit.advertiser_id, code),
-                        deposit.amount),
-        "deposit", {"deposit": deposit.id, "advertiser": deposit.advertiser_id, **(refs or {})},
+                        ledger.account(kind, deposit.owner_id, code), deposit.amount),
+        "deposit", {"deposit": deposit.id,
+                    "advertiser" if escrow else "publisher": deposit.owner_id, **(refs or {})},
         description=f"{deposit.gateway} deposit {deposit.checkout_session_id or deposit.id}")
     transition(deposit, S.SUCCEEDED)
     deposit.credited_at = utcnow()
     deposit.failure_reason = ""
+    if not escrow:
+        return True  # a publisher's available balance: nothing waits for it
     for job in current_app.extensions.get(CREDIT_LISTENERS, ()):
-        enqueue_after_commit(job, deposit.advertiser_id, code,
+        enqueue_after_commit(job, deposit.owner_id, code,
                              job_id=f"escrow-credited-{job.__name__}-{deposit.id}")
     return True
 
@@ -173,11 +191,21 @@ def close_deposit(deposit: Deposit, status: DepositStatus, reason: str = "") -> 
 def deposit_for_user(deposit_id: int, user: User) -> Deposit:
     """The user's own deposit (operators see all); anyone else's is Not Found."""
     deposit = db.session.get(Deposit, deposit_id)
-    if deposit is None or (deposit.advertiser_id != user.id and not user.is_admin):
+    if deposit is None or (deposit.owner_id != user.id and not user.is_admin):
         raise NotFound()
     return deposit
 
 
-def recent_deposits(advertiser_id: int, limit: int = 20) -> list[Deposit]:
-    return list(db.session.scalars(select(Deposit).where(Deposit.advertiser_id == advertiser_id)
+def recent_deposits(owner_id: int, limit: int = 20,
+                    kind: AccountKind = AccountKind.ADVERTISER_ESCROW) -> list[Deposit]:
+    return list(db.session.scalars(select(Deposit).where(Deposit.owner_id == owner_id,
+                                                         Deposit.account_kind == kind)
                                    .order_by(Deposit.id.desc()).limit(limit)))
+
+
+def open_deposits(owner_id: int, kind: AccountKind, currency: str) -> list[Deposit]:
+    """The owner's top-ups of `kind` still waiting for the gateway (created or pending)."""
+    return list(db.session.scalars(select(Deposit).where(
+        Deposit.owner_id == owner_id, Deposit.account_kind == kind,
+        Deposit.currency == currency, Deposit.status.in_((S.CREATED, S.PENDING)))
+        .order_by(Deposit.id)))

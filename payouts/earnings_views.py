@@ -9,19 +9,20 @@ from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
-from payouts import connect, earnings, statements, withdrawals
+from payouts import connect, deposits, earnings, statements, withdrawals
 from payouts.currency import DEFAULT_CURRENCY, format_money
-from payouts.forms import PayoutRequestForm, PayoutSettingsForm
+from payouts.forms import PayoutRequestForm, PayoutSettingsForm, TopUpForm
 from payouts.gateway import GatewayError, get_gateway
-from payouts.models import PayoutAccount
+from payouts.models import AccountKind, DepositStatus, PayoutAccount
 from payouts.transfers import failure_label
-from payouts.views import external_url
+from payouts.views import deposit_return_url, external_url
 
 bp = Blueprint("earnings", __name__, url_prefix="/earnings")
 HISTORY_PAGE_SIZE = 30
 
 
-def _earnings_page(form: PayoutRequestForm | None = None, status: int = 200):
+def _earnings_page(form: PayoutRequestForm | None = None, status: int = 200,
+                   top_up_form: TopUpForm | None = None):
     user_id = current_user.id
     account = db.session.get(PayoutAccount, user_id)
     codes = earnings.publisher_currencies(user_id) or [DEFAULT_CURRENCY]
@@ -34,7 +35,8 @@ def _earnings_page(form: PayoutRequestForm | None = None, status: int = 200):
         usable=connect.is_usable(account), summaries=summaries,
         network_minimum=withdrawals.network_minimum, form=form or PayoutRequestForm(),
         pending=earnings.pending_items(user_id), payouts=withdrawals.payouts_of(user_id),
-        failure_label=failure_label, history=history), status
+        failure_label=failure_label, history=history, top_up_form=top_up_form or TopUpForm(),
+        top_ups=deposits.recent_deposits(user_id, 10, AccountKind.PUBLISHER_AVAILABLE)), status
 
 
 @bp.route("")
@@ -68,6 +70,40 @@ def withdraw():
     flash(_("%(amount)s is on its way to your payout account.",
             amount=format_money(payout.amount, payout.currency)), "success")
     return redirect(url_for("earnings.payout_detail", payout_id=payout.id))
+
+
+@bp.route("/top-up", methods=["POST"])
+@role_required("publisher")
+def top_up():
+    """Top up the available balance through the gateway (the same Checkout as escrow)."""
+    form = TopUpForm()
+    if not form.validate_on_submit():
+        form.confirmed.data = ""
+        return _earnings_page(status=422, top_up_form=form)
+    if form.confirmed.data != "yes":
+        return render_template("payouts/confirm.html", form=form, action="top_up",
+                               gateway=get_gateway(), amount=form.minor_amount,
+                               target=url_for("earnings.top_up"),
+                               cancel=url_for("earnings.index"))
+    return start_top_up(form.minor_amount, form.currency.data, deposit_return_url,
+                        external_url("earnings.index"), url_for("earnings.index"))
+
+
+def start_top_up(amount: int, currency: str, success_url_for, cancel_url: str, done_url: str,
+                 done_message: str | None = None):
+    """Begin the publisher's top-up; then Stripe's Checkout, or (sandbox) `done_url` at once."""
+    try:
+        made = deposits.begin_deposit(current_user, amount, currency, success_url_for,
+                                      cancel_url, kind=AccountKind.PUBLISHER_AVAILABLE)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(done_url)
+    if made.checkout_url and made.status != DepositStatus.SUCCEEDED:
+        return redirect(made.checkout_url)
+    flash(done_message or _("%(amount)s is in your available balance.",
+                            amount=format_money(made.amount, made.currency)), "success")
+    return redirect(done_url)
 
 
 @bp.route("/payouts/<int:payout_id>")

@@ -41,6 +41,12 @@ class WithdrawForm(AmountForm):
     submit = SubmitField(_l("Withdraw"))
 
 
+class TopUpForm(AmountForm):
+    """A publisher's top-up of their available balance (to buy lots on the exchange with)."""
+
+    submit = SubmitField(_l("Top up"))
+
+
 class PayoutRequestForm(AmountForm):
     """A publisher's withdrawal of available earnings."""
 

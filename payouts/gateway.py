@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from cpa_network.errors import DomainError
-from payouts.models import Deposit, EscrowRefund, Payout
+from payouts.models import AccountKind, Deposit, EscrowRefund, Payout
 
 STRIPE_NETWORK_RETRIES = 2
 DEFAULT_TIMEOUT_S = 20.0
@@ -150,12 +150,14 @@ class StripeGateway:
             http_client=stripe.RequestsClient(timeout=timeout_s, session=session))
 
     def start_deposit(self, deposit, success_url, cancel_url):
-        metadata = {"deposit_id": str(deposit.id), "advertiser_id": str(deposit.advertiser_id)}
+        escrow = deposit.account_kind == AccountKind.ADVERTISER_ESCROW
+        metadata = {"deposit_id": str(deposit.id),
+                    "advertiser_id" if escrow else "publisher_id": str(deposit.owner_id)}
         params = {
             "mode": "payment",
             "line_items": [{"quantity": 1, "price_data": {
                 "currency": deposit.currency.lower(), "unit_amount": deposit.amount,
-                "product_data": {"name": "Escrow top-up"}}}],
+                "product_data": {"name": "Escrow top-up" if escrow else "Balance top-up"}}}],
             "success_url": success_url, "cancel_url": cancel_url,
             "client_reference_id": str(deposit.id),
             "metadata": metadata,

@@ -136,6 +136,30 @@ def _deposits_match_credits() -> list[str]:
             f"{'missing' if t is None else t}" for d, status, t in rows]
 
 
+def _deposits_credit_their_owner() -> list[str]:
+    """A deposit's credit reaches its owner's account of its kind, in full, and no one else's."""
+    credit_key = literal("deposit:") + cast(Deposit.id, String) + literal(":credit")
+    owner_credited = (
+        select(Posting.id).join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.transaction_id == LedgerTransaction.id,
+               LedgerAccount.kind == Deposit.account_kind,
+               LedgerAccount.owner_id == Deposit.owner_id,
+               Posting.currency == Deposit.currency, Posting.amount == Deposit.amount)
+        .exists())
+    others_credited = (
+        select(Posting.id).join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.transaction_id == LedgerTransaction.id, Posting.amount > 0,
+               or_(LedgerAccount.kind != Deposit.account_kind,
+                   LedgerAccount.owner_id != Deposit.owner_id))
+        .exists())
+    rows = db.session.execute(
+        select(Deposit.id, LedgerTransaction.id)
+        .join(LedgerTransaction, LedgerTransaction.idempotency_key == credit_key)
+        .where(or_(~owner_credited, others_credited)).order_by(Deposit.id))
+    return [f"deposit {d}: credit transaction {t} does not credit exactly its owner's "
+            f"account of its kind" for d, t in rows]
+
+
 def _refunded_amounts_match() -> list[str]:
     refunded = (select(EscrowRefund.deposit_id, func.sum(EscrowRefund.amount).label("total"))
                 .where(EscrowRefund.status != RefundStatus.FAILED)
@@ -205,6 +229,8 @@ CHECKS = (
      _reversals_mirror_originals),
     ("deposits_credited", _l("a deposit is succeeded exactly when its credit is posted"),
      _deposits_match_credits),
+    ("deposits_reach_owner", _l("a deposit credits its owner's escrow or available balance, in "
+                                "full, and nobody else"), _deposits_credit_their_owner),
     ("refunds", _l("each deposit's refunded amount matches its refunds"), _refunded_amounts_match),
     ("payouts_booked", _l("every payout reserved its money and settled it once, as its status "
                           "says"), _payouts_match_ledger),

@@ -156,8 +156,14 @@ class DepositStatus(StrEnum):
     EXPIRED = "expired"
 
 
+# What a deposit credits: an advertiser's escrow, or a publisher's available balance (money to
+# buy lots on the exchange with). Only escrow top-ups are ever refunded to the card.
+DEPOSIT_KINDS = (AccountKind.ADVERTISER_ESCROW, AccountKind.PUBLISHER_AVAILABLE)
+
+
 class Deposit(db.Model):
-    """An advertiser's escrow top-up through the gateway (Stripe Checkout or the sandbox)."""
+    """A top-up through the gateway (Stripe Checkout or the sandbox) of the owner's account of
+    `account_kind`: an advertiser's escrow or a publisher's available balance."""
 
     __tablename__ = "deposits"
     __table_args__ = (
@@ -166,10 +172,16 @@ class Deposit(db.Model):
                         name="refunded_within_amount"),
         CheckConstraint("status IN ('created', 'pending', 'succeeded', 'failed', 'expired')",
                         name="status_known"),
+        CheckConstraint("account_kind IN ('advertiser_escrow', 'publisher_available')",
+                        name="account_kind_known"),
+        CheckConstraint("account_kind = 'advertiser_escrow' OR refunded_amount = 0",
+                        name="only_escrow_refunded"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    account_kind: Mapped[str] = mapped_column(String(32), default=AccountKind.ADVERTISER_ESCROW,
+                                              server_default=AccountKind.ADVERTISER_ESCROW.value)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     gateway: Mapped[str] = mapped_column(String(16))

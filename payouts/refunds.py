@@ -42,7 +42,9 @@ def withdraw_escrow(advertiser_id: int, amount: int, currency: str) -> list[Escr
             "You can withdraw at most %(available)s: the rest is held for pending conversions "
             "or already spent.", available=format_money(available, code)))
     deposits = db.session.scalars(
-        select(Deposit).where(Deposit.advertiser_id == advertiser_id, Deposit.currency == code,
+        select(Deposit).where(Deposit.owner_id == advertiser_id,
+                              Deposit.account_kind == AccountKind.ADVERTISER_ESCROW,
+                              Deposit.currency == code,
                               Deposit.status == DepositStatus.SUCCEEDED,
                               Deposit.refunded_amount < Deposit.amount)
         .order_by(Deposit.id.desc()).with_for_update()).all()
@@ -59,13 +61,13 @@ def withdraw_escrow(advertiser_id: int, amount: int, currency: str) -> list[Escr
 
 
 def _reserve(deposit: Deposit, amount: int) -> EscrowRefund:
-    refund = EscrowRefund(deposit_id=deposit.id, advertiser_id=deposit.advertiser_id,
+    refund = EscrowRefund(deposit_id=deposit.id, advertiser_id=deposit.owner_id,
                           amount=amount, currency=deposit.currency,
                           status=RefundStatus.PENDING.value, failure_reason="")
     db.session.add(refund)
     deposit.refunded_amount += amount
     db.session.flush()
-    owner, code = deposit.advertiser_id, deposit.currency
+    owner, code = deposit.owner_id, deposit.currency
     ledger.post_transaction(
         f"refund:{refund.id}:reserve",
         ledger.transfer(ledger.account(K.ADVERTISER_ESCROW, owner, code),

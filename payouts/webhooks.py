@@ -1,4 +1,5 @@
-"""POST /webhooks/stripe: signed notifications from Stripe, the only thing that credits escrow.
+"""POST /webhooks/stripe: signed notifications from Stripe, the only thing that credits a Stripe
+deposit (an advertiser's escrow or a publisher's available balance).
 
 A request whose signature does not verify with STRIPE_WEBHOOK_SECRET (tampered, stale beyond
 Stripe's five-minute tolerance, or unsigned) gets 400 and changes nothing.

@@ -17,7 +17,7 @@ from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, NotFound, ValidationFailed
 from cpa_network.extensions import db
-from payouts import commissions, exchange_escrow
+from payouts import commissions, deposits, exchange_escrow, ledger
 from payouts.currency import CURRENCIES, format_money
 from publishers import exchange_stats
 from publishers.exchange_models import (
@@ -89,6 +89,23 @@ class LotNotAvailable(ExchangeError):
     http_status = 409
     default_message = _l("This lot is no longer for sale: someone else bought it or the seller "
                          "withdrew it. Your money was not touched.")
+
+
+class TopUpFirst(ledger.InsufficientFunds):
+    """The buyer's available balance is short of the price: a top-up (deposit) comes first."""
+
+    def __init__(self, available: int, price: int, currency: str):
+        top_up = deposits.top_up_amount(price - available)
+        super().__init__(message=_l(
+            "Your available balance of %(available)s is %(short)s short of the price %(price)s. "
+            "Top up at least %(top_up)s first, then buy.",
+            available=format_money(available, currency),
+            short=format_money(price - available, currency),
+            price=format_money(price, currency), top_up=format_money(top_up, currency)),
+            fields={"amount": [_l(
+                "Deposit at least %(minor)s minor units of %(currency)s to your available "
+                "balance (POST /api/v1/deposits), then buy again.",
+                minor=top_up, currency=currency)]})
 
 
 class OwnLot(ExchangeError):
@@ -243,8 +260,11 @@ def buy_lot(buyer: User, lot_id: int, now: datetime | None = None) -> LotSale:
                    seller_referred_at=referral.referred_at)
     db.session.add(sale)
     db.session.flush()
-    txn = exchange_escrow.pay_for_lot(sale.id, lot.id, buyer.id, seller_id, lot.currency,
-                                      lot.price)
+    try:
+        txn = exchange_escrow.pay_for_lot(sale.id, lot.id, buyer.id, seller_id, lot.currency,
+                                          lot.price)
+    except ledger.InsufficientFunds as short:
+        raise TopUpFirst(max(short.available, 0), lot.price, lot.currency) from short
     referral.referred_by_id, referral.referred_at = buyer.id, now
     _event(buyer.id, "buyer", lot, sale, "bought", -sale.price, now, txn.id)
     _event(seller_id, "seller", lot, sale, "sold", 0, now, txn.id)

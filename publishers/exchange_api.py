@@ -163,7 +163,9 @@ def get_lot(lot_id: int):
                       "guarantee period ends without a dispute.",
           responses={201: ("The purchase.", SALE), 404: ("`not_found`.", ref("Error")),
                      409: ("`lot_not_available` (someone else bought it; your money was not "
-                           "touched) or `insufficient_funds` (top up first).", ref("Error")),
+                           "touched) or `insufficient_funds`: top up first with "
+                           "`POST /api/v1/deposits` (`fields.amount` says how much), then buy "
+                           "again.", ref("Error")),
                      422: ("`own_lot`, `buying_yourself`, `referral_cycle`.", ref("Error"))})
 @requires_role("publisher")
 def buy_lot(lot_id: int):

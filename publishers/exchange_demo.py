@@ -1,6 +1,7 @@
 """Demo step: lots on the referral exchange, through the real services: clean ones, ones with
 risk signals (a click spike before listing, a recent registration), and — where the buyers
-have earned enough — one sold and in its guarantee period, one disputed and one released."""
+have earned enough — one sold and in its guarantee period, one disputed and one released; and
+one more founder who topped up their available balance (sandbox) to buy a lot later."""
 
 import contextlib
 from datetime import timedelta
@@ -8,7 +9,8 @@ from datetime import timedelta
 from cpa_network.demo import DemoContext
 from cpa_network.extensions import db
 from offers.clickstore import store_clicks
-from payouts import ledger
+from payouts import deposits, ledger
+from payouts.gateway import SandboxGateway
 from payouts.models import AccountKind
 from publishers import exchange
 from publishers.demo import _click
@@ -45,6 +47,14 @@ def _buy(buyer, lot, at):
     return None
 
 
+def _top_up(publisher, amount: int, currency: str) -> None:
+    """A publisher's top-up through the (sandbox) gateway, as the lot page offers it."""
+    sandbox = SandboxGateway()
+    deposits.open_checkout(deposits.create_deposit(publisher, amount, currency, gateway=sandbox,
+                                                   kind=AccountKind.PUBLISHER_AVAILABLE),
+                           "", "", gateway=sandbox)
+
+
 def create_lots(context: DemoContext) -> None:
     now, rng = context.now, context.rng
     publishers = context.made["publishers"]
@@ -78,4 +88,6 @@ def create_lots(context: DemoContext) -> None:
         elif outcome == "dispute":
             exchange.open_dispute(buyer, sale.id, "The referral stopped working the day after "
                                   "I bought it.", now - timedelta(hours=6))
+    if buyers:
+        _top_up(buyers[0], 25_00, "USD")
     context.made["lots"] = lots

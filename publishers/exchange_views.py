@@ -16,9 +16,13 @@ from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from cpa_network.navigation import NavItem
-from payouts import commissions, ledger
-from payouts.currency import CURRENCIES, to_minor
+from payouts import commissions, deposits, ledger
+from payouts.currency import CURRENCIES, format_money, to_major, to_minor
+from payouts.earnings_views import start_top_up
+from payouts.forms import TopUpForm
+from payouts.gateway import get_gateway
 from payouts.models import AccountKind
+from payouts.views import external_url
 from publishers import exchange, exchange_browse, exchange_stats
 from publishers.exchange_forms import (
     BuyForm,
@@ -27,7 +31,7 @@ from publishers.exchange_forms import (
     SellForm,
     WithdrawLotForm,
 )
-from publishers.exchange_models import DISPUTED, IN_GUARANTEE, ListingRefusal, LotSale
+from publishers.exchange_models import DISPUTED, IN_GUARANTEE, LISTED, ListingRefusal, LotSale
 
 bp = Blueprint("exchange", __name__)
 admin_bp = Blueprint("exchange_admin", __name__)
@@ -70,10 +74,12 @@ def lot(lot_id: int):
     return _lot_page(found)
 
 
-def _lot_page(found, buy_form=None, status=200):
+def _lot_page(found, buy_form=None, status=200, top_up_form=None):
     now = utcnow()
     summary = exchange_stats.summarize(found, now)
     sale = db.session.query(LotSale).filter_by(lot_id=found.id).one_or_none()
+    available = ledger.balance(AccountKind.PUBLISHER_AVAILABLE, current_user.id, found.currency)
+    top_up = deposits.top_up_amount(found.price - available) if available < found.price else 0
     return render_template(
         "publishers/exchange/lot.html", lot=found, summary=summary, sale=sale,
         seller=exchange_stats.seller_profile(found.seller, found.currency, now),
@@ -81,8 +87,10 @@ def _lot_page(found, buy_form=None, status=200):
         levels=exchange_stats.own_referrals(found.referral_id, now),
         refback=commissions.refback_of(found.referral_id),
         risk_labels=exchange_stats.RISK_LABELS, fair_months=exchange_stats.FAIR_MONTHS,
-        available=ledger.balance(AccountKind.PUBLISHER_AVAILABLE, current_user.id,
-                                 found.currency),
+        available=available, top_up=top_up,
+        top_up_form=top_up_form or TopUpForm(amount=to_major(top_up, found.currency)),
+        open_top_ups=deposits.open_deposits(current_user.id, AccountKind.PUBLISHER_AVAILABLE,
+                                            found.currency) if top_up else [],
         buy_form=buy_form or BuyForm(), withdraw_form=WithdrawLotForm(),
         settings=exchange.settings()), status
 
@@ -97,8 +105,7 @@ def buy(lot_id: int):
         sale = exchange.buy_lot(current_user, lot_id)
     except ledger.InsufficientFunds as error:
         db.session.rollback()
-        flash(_("%(problem)s Earn or top up your available balance first, then buy.",
-                problem=error.message), "danger")
+        flash(str(error.message), "danger")  # it says how much to top up; the page offers it
         return redirect(url_for("exchange.lot", lot_id=lot_id))
     except exchange.ExchangeError as error:
         db.session.rollback()
@@ -109,6 +116,32 @@ def buy(lot_id: int):
     flash(_("Bought. The referral is yours; the money waits in escrow until %(date)s.",
             date=sale.guarantee_until.date().isoformat()), "success")
     return redirect(url_for("exchange.sale", sale_id=sale.id))
+
+
+@bp.route("/exchange/lots/<int:lot_id>/top-up", methods=["POST"])
+@role_required("publisher")
+def top_up(lot_id: int):
+    """Top up the available balance to buy this lot, then back to the lot to confirm the
+    purchase: paying never buys by itself."""
+    found = exchange_browse.visible_lot(current_user, lot_id)
+    back = url_for("exchange.lot", lot_id=found.id)
+    if found.status != LISTED or found.seller_id == current_user.id:
+        flash(_("This lot is no longer for sale."), "danger")
+        return redirect(back)
+    form = TopUpForm()
+    form.currency.data = found.currency  # the lot's currency, whatever the request said
+    if not form.validate_on_submit():
+        form.confirmed.data = ""
+        return _lot_page(found, status=422, top_up_form=form)
+    if form.confirmed.data != "yes":
+        return render_template("payouts/confirm.html", form=form, action="top_up", lot=found,
+                               gateway=get_gateway(), amount=form.minor_amount,
+                               target=url_for("exchange.top_up", lot_id=found.id), cancel=back)
+    lot_url = external_url("exchange.lot", lot_id=found.id)
+    return start_top_up(form.minor_amount, found.currency, lambda _deposit_id: lot_url, lot_url,
+                        back, _("%(amount)s is in your available balance. Check the lot once "
+                                "more and confirm the purchase.",
+                                amount=format_money(form.minor_amount, found.currency)))
 
 
 @bp.route("/exchange/lots/<int:lot_id>/withdraw", methods=["POST"])

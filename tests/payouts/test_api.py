@@ -63,9 +63,10 @@ def test_a_body_that_is_not_json_is_refused(client, app_context):
     assert response.status_code == 422 and response.json["error"]["code"] == "amount_invalid"
 
 
-def test_only_advertisers_with_a_write_key_may_deposit(client, app_context):
+def test_only_advertisers_with_a_write_key_may_deposit_to_escrow(client, app_context):
     publisher_key = make_api_key(make_user("publisher"))
-    response = client.post("/api/v1/deposits", json={"amount": 1000, "currency": "USD"},
+    response = client.post("/api/v1/deposits",
+                           json={"amount": 1000, "currency": "USD", "account": "escrow"},
                            headers=bearer(publisher_key))
     assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
     read_only = make_api_key(make_user("advertiser"), scopes="read")

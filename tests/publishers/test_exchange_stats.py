@@ -135,7 +135,8 @@ def test_exchange_pages(client, app_context):
         assert label in page, label
     response = client.submit(f"/exchange/lots/{lot.id}/buy", {}, page=f"/exchange/lots/{lot.id}")
     assert response.status_code == 302  # back to the lot: no money
-    assert "top up" in client.get(f"/exchange/lots/{lot.id}").get_data(as_text=True)
+    back = client.get(f"/exchange/lots/{lot.id}").get_data(as_text=True)
+    assert "Top up at least" in back and f"/exchange/lots/{lot.id}/top-up" in back
     assert client.get("/exchange/sell").status_code == 200
     assert client.get("/exchange/mine").status_code == 200
 

@@ -37,6 +37,16 @@ def _withdrawn_lot(path, method="GET"):
     return make
 
 
+def _top_up_for_withdrawn_lot(owner):
+    """Only a lot the user may see can be topped up for: nobody else's withdrawn one."""
+    from payouts.models import Deposit
+
+    lot_id = _lot(owner, withdrawn=True)
+    return (f"/exchange/lots/{lot_id}/top-up", "POST",
+            {"amount": "10", "currency": "USD", "confirmed": "yes"},
+            lambda: db.session.scalar(select(func.count(Deposit.id))) == 0)
+
+
 def _listed_lot(path):
     def make(owner):
         lot_id = _lot(owner, withdrawn=False)
@@ -77,6 +87,7 @@ def cases(case):
              _withdrawn_lot("/exchange/lots/{}")),
         case("exchange.buy", ("publisher",), ("advertiser",),
              _withdrawn_lot("/exchange/lots/{}/buy", "POST")),
+        case("exchange.top_up", ("publisher",), ("advertiser",), _top_up_for_withdrawn_lot),
         case("exchange.withdraw", ("publisher",), ("advertiser",),
              _listed_lot("/exchange/lots/{}/withdraw")),
         case("exchange.sale", ("publisher",), ("advertiser",),

@@ -51,11 +51,15 @@ def _admin_user_action(action):
 
 
 def _own_deposit(owner):
+    """An advertiser's escrow deposit, or a publisher's top-up of their available balance."""
     from payouts.deposits import create_deposit, open_checkout
     from payouts.gateway import SandboxGateway
+    from payouts.models import AccountKind
 
-    made = open_checkout(create_deposit(owner, 10_00, "USD", gateway=SandboxGateway()), "", "",
-                         gateway=SandboxGateway())
+    kind = (AccountKind.ADVERTISER_ESCROW if owner.is_advertiser
+            else AccountKind.PUBLISHER_AVAILABLE)
+    made = open_checkout(create_deposit(owner, 10_00, "USD", gateway=SandboxGateway(),
+                                        kind=kind), "", "", gateway=SandboxGateway())
     db.session.commit()
     return made
 
@@ -128,6 +132,8 @@ def _failed_job(action):
 CASES = [
     Case("payouts.deposit_detail", ("advertiser",), ("publisher",), _deposit_page),
     Case("api.get_deposit", ("advertiser",), ("publisher",), _deposit_api),
+    Case("payouts.deposit_detail", ("publisher",), ("advertiser",), _deposit_page),
+    Case("api.get_deposit", ("publisher",), ("advertiser",), _deposit_api),
     Case("payouts.transaction_detail", ("advertiser",), ("publisher",),
          _ledger_transaction("/balance/transactions/{}")),
     Case("ledger_admin.transaction", ("admin",), ("advertiser",),
