@@ -36,6 +36,8 @@ ENVIRONMENT_SETTINGS = {
     "UPLOAD_DIR": ("UPLOAD_DIR", str),
     "RATELIMIT_LOGIN": ("RATELIMIT_LOGIN", str),
     "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
+    "RATELIMIT_POSTBACK": ("RATELIMIT_POSTBACK", str),
+    "RATELIMIT_API": ("RATELIMIT_API", str),
     "LAST_SEEN_RESOLUTION_S": ("LAST_SEEN_RESOLUTION_S", int),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "CLICK_REDIS_URL": ("CLICK_REDIS_URL", str),
@@ -105,6 +107,8 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
     RATELIMIT_SIGNUP = "5 per minute;30 per hour"
+    RATELIMIT_POSTBACK = "100 per second"  # authenticated postbacks per offer
+    RATELIMIT_API = "600 per minute"  # API calls per API key
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name; werkzeug's memory-hard default
     LAST_SEEN_RESOLUTION_S = 300  # how stale last_seen_at may get before it is rewritten
