@@ -61,8 +61,8 @@ def test_signup_per_ip(client, app_context, monkeypatch, app):
 
 def test_postbacks_are_limited_per_offer(client, app_context, monkeypatch, app):
     monkeypatch.setitem(app.config, "RATELIMIT_POSTBACK", "3 per minute")
-    offer, link, click_id = live_setup()
-    other, other_link, other_click = live_setup()
+    offer, _link, click_id = live_setup()
+    other, _other_link, other_click = live_setup()
     answers = [client.get(postback_url(offer, click_id, txid=f"T-{n}")) for n in range(4)]
     assert [a.json["status"] for a in answers] == ["ok", "ok", "ok", "rate_limited"]
     refused = answers[-1]
@@ -80,7 +80,7 @@ def test_postbacks_are_limited_per_offer(client, app_context, monkeypatch, app):
 def test_unauthenticated_postbacks_do_not_spend_the_offers_quota(client, app_context,
                                                                  monkeypatch, app):
     monkeypatch.setitem(app.config, "RATELIMIT_POSTBACK", "2 per minute")
-    offer, link, click_id = live_setup()
+    offer, _link, click_id = live_setup()
     for n in range(5):
         forged = client.get(postback_url(offer, click_id, txid=f"F-{n}", secret="guess"))
         assert forged.json["status"] == "bad_signature"
