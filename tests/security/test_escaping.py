@@ -49,7 +49,7 @@ def _build_network():
     """The network with payloads; returns {role: (email, [pages])} and the tags to find."""
     advertiser = make_user("advertiser", email="adv@example.com", display_name=payload("adv"))
     publisher = make_user("publisher", email="pub@example.com", display_name=payload("pub"))
-    admin = make_user("admin", email="admin@example.com")
+    make_user("admin", email="admin@example.com")
     offer = make_offer(advertiser, name=payload("offer")[:120], description_md=DESCRIPTION,
                        goals=(GoalData("registration", "fixed", 10_00, payload("goal")[:120]),))
     creatives.add_text_ad(offer, payload("adhead")[:120], payload("adbody"), "ad")
@@ -130,7 +130,7 @@ def test_markdown_is_sanitized_when_saved(app_context):
     for bad in ("<script", "onerror", "javascript:", "onclick", "<iframe", "xss_desc</"):
         assert bad not in html.lower(), bad
     links = re.findall(r"<a [^>]*>", html)
-    assert links and all('rel="noopener noreferrer"' in a for a in links), links
+    assert links and all('rel="nofollow noopener"' in a for a in links), links
 
 
 def test_csv_cells_cannot_be_formulas():
