@@ -46,7 +46,7 @@ def load_demo(seed: int = DEMO_SEED) -> DemoContext:
     """Run every registered step in one transaction: all of the demo, or none of it."""
     # Not for secrets: a seeded generator makes the demo the same on every machine.
     # Seeded on purpose: the same demo network every time, nothing secret (S311/B311).
-    context = DemoContext(rng=random.Random(seed), now=utcnow())  # noqa: S311  # nosec B311
+    context = DemoContext(rng=random.Random(seed), now=utcnow())  # noqa: S311  # nosec B311 # seeded
     try:
         for step in current_app.extensions.get("cpa_demo_steps", []):
             step(context)

