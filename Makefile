@@ -6,16 +6,17 @@ STAMP := $(VENV)/.installed-stamp
 MO := cpa_network/translations/ru/LC_MESSAGES/messages.mo
 PO := $(MO:.mo=.po)
 
-.PHONY: run test lint messages worker bench clean
+.PHONY: run test lint audit lock messages worker bench clean
 
 ## make run: install, migrate an SQLite file under instance/, load the demo, serve with a worker.
 run: $(STAMP) $(MO)
 	$(PY) -m cpa_network.devserver
 
-## make test: ruff, the import-layer contract, then the whole suite on PostgreSQL and Redis.
+## make test: ruff, the import-layer contract, bandit, then the whole suite on PostgreSQL and Redis.
 test: $(STAMP) $(MO)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/bandit -q -r cpa_network offers publishers payouts -c pyproject.toml
 	$(VENV)/bin/pytest
 
 $(STAMP): pyproject.toml
@@ -30,6 +31,19 @@ $(MO): $(PO) $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+## make audit: known vulnerabilities in requirements.lock (pip-audit asks PyPI's JSON API about
+## each pinned version). --strict: a package the service cannot answer for fails the audit.
+audit: $(STAMP)
+	$(VENV)/bin/pip-audit -r requirements.lock --no-deps --disable-pip --strict --progress-spinner off
+
+## make lock: re-pin requirements.lock from a clean install of pyproject.toml's dependencies.
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install -q .
+	{ echo "# The runtime dependencies, pinned: what pip-audit checks (make audit). Refresh: make lock"; \
+	  build/lock-venv/bin/python -m pip freeze --exclude-editable | grep -vi '^cpa-network'; } > requirements.lock
+	rm -rf build/lock-venv
 
 ## make messages: extract strings, update the Russian catalogue, list what is untranslated.
 messages: $(STAMP)

@@ -36,6 +36,8 @@ ENVIRONMENT_SETTINGS = {
     "UPLOAD_DIR": ("UPLOAD_DIR", str),
     "RATELIMIT_LOGIN": ("RATELIMIT_LOGIN", str),
     "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
+    "RATELIMIT_POSTBACK": ("RATELIMIT_POSTBACK", str),
+    "RATELIMIT_API": ("RATELIMIT_API", str),
     "LAST_SEEN_RESOLUTION_S": ("LAST_SEEN_RESOLUTION_S", int),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "CLICK_REDIS_URL": ("CLICK_REDIS_URL", str),
@@ -82,8 +84,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # no pre-ping at every checkout: see DB_PING_IDLE_S
     DB_PING_IDLE_S = 10.0  # ping a pooled connection before use only after this long idle
     REDIS_URL = "redis://127.0.0.1:6379/0"
-    STRIPE_SECRET_KEY = ""  # empty: the sandbox gateway is used
-    STRIPE_WEBHOOK_SECRET = ""
+    STRIPE_SECRET_KEY = ""  # nosec B105 # empty: the sandbox gateway is used
+    STRIPE_WEBHOOK_SECRET = ""  # nosec B105 # empty: webhooks are refused until it is set
     STRIPE_API_BASE = ""  # empty: Stripe's own; tests point the SDK at a local fake
     PUBLIC_BASE_URL = ""  # empty: links use the request's host
 
@@ -107,8 +109,10 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
     RATELIMIT_SIGNUP = "5 per minute;30 per hour"
+    RATELIMIT_POSTBACK = "100 per second"  # authenticated postbacks per offer
+    RATELIMIT_API = "600 per minute"  # API calls per API key
 
-    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name; werkzeug's memory-hard default
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  # nosec B105 # a method name, not a password
     LAST_SEEN_RESOLUTION_S = 300  # how stale last_seen_at may get before it is rewritten
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
     # Behind N reverse proxies, trust N hops of X-Forwarded-For/-Proto/-Host (0: none).
@@ -129,7 +133,7 @@ class Config:
     CREATIVE_MAX_BYTES = 1024 * 1024  # banner upload limit
 
     # Payouts (payouts/): see the README's "Payouts".
-    STRIPE_CONNECT_WEBHOOK_SECRET = ""  # the Connect endpoint's secret (account.updated), if apart
+    STRIPE_CONNECT_WEBHOOK_SECRET = ""  # nosec B105 # empty: no separate Connect endpoint
     STRIPE_TIMEOUT_S = 20.0  # one Stripe HTTP call; well below PAYOUT_JOB_TIMEOUT_S
     PAYOUT_MINIMUM = "50.00"  # the network's minimum payout, in major units of any currency
     PAYOUT_JOB_TIMEOUT_S = 180  # RQ kills a payout job running longer than this
@@ -158,7 +162,7 @@ class DevelopmentConfig(Config):
     """`make run`: plain HTTP on loopback, a fixed key is acceptable."""
 
     APP_ENV = "development"
-    SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - development only
+    SECRET_KEY = "dev-only-not-secret"  # noqa: S105  # nosec B105 # development only
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     HSTS = False
@@ -169,10 +173,10 @@ class TestingConfig(DevelopmentConfig):
 
     APP_ENV = "testing"
     TESTING = True
-    SECRET_KEY = "testing-not-secret"  # noqa: S105 - the suite's own key
+    SECRET_KEY = "testing-not-secret"  # noqa: S105  # nosec B105 # the test suite's key
     RATELIMIT_SWALLOW_ERRORS = False
     # Hashing is not under test here; a cheap method keeps user factories fast.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105  # nosec B105 # a method name
     OUTGOING_POSTBACK_ALLOW_PRIVATE = True  # the tests' publisher endpoint is on loopback
     OUTGOING_POSTBACK_RETRY_S = "0,0"  # retried at once, so a burst worker sees every attempt
 

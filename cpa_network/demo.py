@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
 
-DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed on screen for the demo logins
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105  # nosec B105 # the demo logins, printed on screen
 DEMO_SEED = 20261122
 
 
@@ -45,7 +45,8 @@ def database_is_empty() -> bool:
 def load_demo(seed: int = DEMO_SEED) -> DemoContext:
     """Run every registered step in one transaction: all of the demo, or none of it."""
     # Not for secrets: a seeded generator makes the demo the same on every machine.
-    context = DemoContext(rng=random.Random(seed), now=utcnow())  # noqa: S311
+    # Seeded on purpose: the same demo network every time, nothing secret (S311/B311).
+    context = DemoContext(rng=random.Random(seed), now=utcnow())  # noqa: S311  # nosec B311 # seeded
     try:
         for step in current_app.extensions.get("cpa_demo_steps", []):
             step(context)

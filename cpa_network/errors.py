@@ -54,9 +54,16 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         if wants_json():
-            return json_error(error.code, error.message, error.http_status, error.fields)
-        return render_template("errors/error.html", status=error.http_status,
-                               message=error.message), error.http_status
+            response, status = json_error(error.code, error.message, error.http_status,
+                                          error.fields)
+        else:
+            response = app.make_response(render_template(
+                "errors/error.html", status=error.http_status, message=error.message))
+            status = error.http_status
+        response.status_code = status
+        if getattr(error, "retry_after", None):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -35,6 +35,10 @@ def safe_local_url(target: str | None, fallback: str) -> str:
     if not target:
         return fallback
     target = target.strip().replace("\\", "/")
+    # Browsers drop tabs and newlines inside URLs ("/\t/evil.com" is "//evil.com"): refuse any
+    # whitespace or control character rather than rely on urlsplit stripping them the same way.
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
+        return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback

@@ -21,6 +21,8 @@ def postback():
     response = jsonify(answer.body())
     response.status_code = answer.http_status
     response.headers["Cache-Control"] = "no-store"
+    if answer.retry_after:
+        response.headers["Retry-After"] = str(answer.retry_after)
     return response
 
 

@@ -14,7 +14,10 @@ offer; files a postback whose click is unknown under the offer's log). Authentic
   amount=1250 sign `amount=1250&click_id=01J..&goal=sale&txid=A-1`.
 
 Both are compared in constant time (`hmac.compare_digest`). Every call, accepted or refused, is
-written to `postback_log` with its answer (secret and signature masked).
+written to `postback_log` with its answer (secret and signature masked). Authenticated calls
+count against the offer's `RATELIMIT_POSTBACK`; past it they are answered 429 `rate_limited`
+with `Retry-After` (only calls that carry the secret count, so a stranger who saw a click id
+cannot spend an advertiser's quota).
 """
 
 import hashlib
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert
 from sqlalchemy.orm import joinedload
@@ -31,6 +35,7 @@ from sqlalchemy.orm import joinedload
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
+from cpa_network.ratelimits import enforce
 from offers import attribution, links
 from offers.conversion_models import PostbackLog
 from offers.models import Offer
@@ -63,6 +68,7 @@ class Answer:
     message: str
     conversion_id: int | None = None
     conversion_status: str | None = None
+    retry_after: int | None = None  # seconds, for a rate-limited call
 
     def body(self) -> dict:
         body = {"status": self.code, "message": self.message,
@@ -137,6 +143,7 @@ def ingest(params: dict[str, str], trace: Trace,
     offer = load_offer(click.offer_id)
     trace.offer_id = offer.id
     authenticate(offer, params)
+    enforce(current_app.config["RATELIMIT_POSTBACK"], "postback", str(offer.id))
     return attribution.record(offer, click.link_id, click.publisher_id, click, data, at)
 
 
@@ -194,7 +201,8 @@ def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
             db.session.rollback()
     except DomainError as error:
         db.session.rollback()
-        answer = Answer(error.code, error.http_status, str(error.message))
+        answer = Answer(error.code, error.http_status, str(error.message),
+                        retry_after=getattr(error, "retry_after", None))
     log(trace, params, answer, source="test" if dry_run else source, method=method,
         remote_ip=remote_ip)
     db.session.commit()

@@ -20,6 +20,8 @@ carries one, with a human message and the HTTP status below. Stable: integration
     amount_invalid       422  the amount is not whole minor units, or a percent goal has none
     amount_below_minimum 422  the goal pays from a minimum sale amount
     currency_mismatch    422  the currency is not the offer's
+    rate_limited         429  the offer's postbacks come faster than RATELIMIT_POSTBACK; see
+                              the Retry-After header
 """
 
 from flask_babel import lazy_gettext as _l

@@ -104,11 +104,13 @@ def csv_rows(rows: list[StatsRow]) -> list[tuple]:
 
 def to_csv(header: tuple, rows: list[tuple]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180 line ends, so a cell holding a CR or LF is quoted and cannot start a new row.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        # A cell starting with = + - @ would be a formula in a spreadsheet: quote it away.
-        writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in "=+-@" else c
+        # A cell starting with = + - @ (or a tab or CR before one) would be a formula in a
+        # spreadsheet: a leading quote makes it text (OWASP's CSV injection advice).
+        writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in "=+-@\t\r" else c
                          for c in row])
     return buffer.getvalue()
 

@@ -67,6 +67,14 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
+def _decoy_hash() -> str:
+    """A hash of a random password with the configured method, made once per app."""
+    cached = current_app.extensions.get("cpa_decoy_hash")
+    if cached is None:
+        cached = current_app.extensions["cpa_decoy_hash"] = hash_password(secrets.token_hex(16))
+    return cached
+
+
 def new_referral_code() -> str:
     """A short, unambiguous, unguessable invite code."""
     while True:
@@ -123,7 +131,9 @@ def register_user(data: SignUp) -> User:
 def authenticate(email: str, password: str) -> User:
     """The user with these credentials; a blocked account cannot log in."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not check_password_hash(user.password_hash, password):
+    # An unknown address costs one hash check too, so timing does not tell which emails exist.
+    stored = user.password_hash if user is not None else _decoy_hash()
+    if not check_password_hash(stored, password) or user is None:
         raise InvalidCredentials()
     if user.is_blocked:
         raise AccountBlocked()

@@ -159,7 +159,10 @@ def change_password():
             form.new.errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # re-issue this session under the new version
+            # Re-issue this session under the new version. The real object, not the proxy:
+            # Flask-Login stores what it is given as the current user, and a proxy that
+            # resolves to itself recursed until the process crashed.
+            login_user(current_user._get_current_object())
             flash(_("Password changed. Other sessions were logged out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=ProfileForm(obj=current_user),

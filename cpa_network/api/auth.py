@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 
 from cpa_network.accounts import services
@@ -10,6 +10,7 @@ from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, Forbidden
 from cpa_network.extensions import db
+from cpa_network.ratelimits import enforce
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_ENDPOINTS = {"api.openapi"}
@@ -39,6 +40,8 @@ def authenticate_request() -> None:
         raise Unauthenticated(_l("This API key is not valid or was revoked."))
     user, api_key = found
     g.api_user, g.api_key = user, api_key
+    # Per key, not per address: one client behind many IPs shares its budget.
+    enforce(current_app.config["RATELIMIT_API"], "api", str(api_key.id))
     if request.method not in SAFE_METHODS:
         require_scope("write")
     now = utcnow()

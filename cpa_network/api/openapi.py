@@ -28,8 +28,11 @@ COMPONENTS: dict[str, dict] = {"Error": ERROR_SCHEMA}
 COMMON_ERRORS = {
     "401": "No valid API key.",
     "403": "The key's owner may not do this (role, scope or ownership).",
-    "429": "Rate limit reached; see Retry-After.",
+    "429": "`rate_limited`: the key's rate limit is reached; retry after `Retry-After` "
+           "seconds.",
 }
+RETRY_AFTER = {"description": "Seconds until the key's window (`RATELIMIT_API`) resets.",
+               "schema": {"type": "integer", "minimum": 1}}
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 
 
@@ -83,6 +86,7 @@ def _operation(rule, method: str, doc: dict) -> dict:
         responses.setdefault(status, {"description": text})
     for response in responses.values():
         response.setdefault("content", {"application/json": {"schema": ref("Error")}})
+    responses["429"].setdefault("headers", {"Retry-After": RETRY_AFTER})
     operation = {
         "operationId": f"{rule.endpoint.split('.')[-1]}_{method.lower()}",
         "summary": doc["summary"],

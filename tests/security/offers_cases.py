@@ -87,6 +87,9 @@ def cases(case):
              _own_offer("/advertiser/offers/{}")),
         case("offers.edit", ("advertiser",), ("publisher",),
              _own_offer("/advertiser/offers/{}/edit", "POST", {"name": "Taken over"})),
+        # The edit form itself shows the offer (and its postback secret) to whoever opens it.
+        case("offers.edit", ("advertiser",), ("publisher",),
+             _own_offer("/advertiser/offers/{}/edit")),
         case("offers.change_status", ("advertiser",), ("publisher",),
              _own_offer("/advertiser/offers/{}/status", "POST", {"target": "archived"})),
         case("offers.add_creative", ("advertiser",), ("publisher",), _no_creatives),

@@ -7,6 +7,7 @@ role and by a user of the other role (and by an API key where the route is an AP
 the answer must be 403 or 404, never the data, and nothing may change.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -171,6 +172,14 @@ def test_every_object_route_has_a_case(app):
     covered = {case.endpoint for case in CASES}
     missing = sorted({rule.endpoint for rule in object_routes(app)} - covered)
     assert missing == [], f"add an authorization case for: {missing}"
+
+
+def test_every_method_of_an_object_route_has_a_case(app):
+    """A route that answers GET and POST needs a case for each: reading can leak too."""
+    counts = Counter(case.endpoint for case in CASES)
+    short = sorted(rule.endpoint for rule in object_routes(app)
+                   if counts[rule.endpoint] < len(rule.methods - {"HEAD", "OPTIONS"}))
+    assert short == [], f"add a case per method for: {short}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.endpoint)
