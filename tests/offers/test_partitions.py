@@ -10,8 +10,8 @@ from sqlalchemy import event, func, select, text
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from offers import partitions
-from offers.clickstore import store_clicks
 from offers.clicks import record_in_database
+from offers.clickstore import store_clicks
 from offers.partitions import DEFAULT, add_months, month_start, partition_name
 from offers.tracking import find_click, hash_ip, new_click_id
 from offers.tracking_models import Click, TrafficHourly
