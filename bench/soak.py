@@ -123,6 +123,24 @@ def processes(gunicorn: subprocess.Popen, worker: subprocess.Popen) -> dict[str,
     return found
 
 
+def wait_until_serving(port: int, timeout: float = 300) -> None:
+    """gunicorn's port opens before its workers have imported the app: wait for a page."""
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            connection.request("GET", "/login")
+            if connection.getresponse().status == 200:
+                return
+        except (OSError, http.client.HTTPException):
+            time.sleep(1)
+        finally:
+            connection.close()
+    raise SystemExit(f"the site on port {port} did not answer within {timeout:.0f} s")
+
+
 def flask(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=timeout, check=False)
@@ -228,6 +246,7 @@ def main() -> int:
                                       stderr=subprocess.DEVNULL)
             started.append(worker)
             wait_for_port(app_port)
+            wait_until_serving(app_port)
             before_clicks, before_conversions = stored_counts(env)
             sessions = open_sessions(plan, clients)
             warm, _ = run_load(plan, sessions, warmup, rate, "warm")
