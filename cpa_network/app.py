@@ -45,7 +45,9 @@ def init_extensions(app: Flask) -> None:
     from cpa_network import database, i18n
     from cpa_network.accounts.sessions import init_login
     from cpa_network.extensions import babel, csrf, db, limiter, migrate
+    from cpa_network.replica import configure_replica
 
+    configure_replica(app)
     db.init_app(app)
     database.init_engine_hooks(app)
     # Batch mode lets the same migrations ALTER tables on SQLite.

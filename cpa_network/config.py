@@ -48,6 +48,9 @@ ENVIRONMENT_SETTINGS = {
     "CLICK_FLUSH_INTERVAL_S": ("CLICK_FLUSH_INTERVAL_S", float),
     "CLICK_FLUSH_BATCH": ("CLICK_FLUSH_BATCH", int),
     "CLICK_REDIS_RETRY_S": ("CLICK_REDIS_RETRY_S", int),
+    "CLICK_RETENTION_MONTHS": ("CLICK_RETENTION_MONTHS", int),
+    "CLICK_PARTITIONS_AHEAD": ("CLICK_PARTITIONS_AHEAD", int),
+    "DATABASE_REPLICA_URL": ("DATABASE_REPLICA_URL", str),
     "CATALOG_MIN_CLICKS": ("CATALOG_MIN_CLICKS", int),
     "CREATIVE_MAX_BYTES": ("CREATIVE_MAX_BYTES", int),
     "STRIPE_CONNECT_WEBHOOK_SECRET": ("STRIPE_CONNECT_WEBHOOK_SECRET", str),
@@ -83,6 +86,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'cpa_network.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # no pre-ping at every checkout: see DB_PING_IDLE_S
     DB_PING_IDLE_S = 10.0  # ping a pooled connection before use only after this long idle
+    # A read replica for the statistics pages and API (empty: they read the primary).
+    DATABASE_REPLICA_URL = ""
     REDIS_URL = "redis://127.0.0.1:6379/0"
     STRIPE_SECRET_KEY = ""  # nosec B105 # empty: the sandbox gateway is used
     STRIPE_WEBHOOK_SECRET = ""  # nosec B105 # empty: webhooks are refused until it is set
@@ -129,6 +134,10 @@ class Config:
     CLICK_FLUSH_MAX_S = 20  # one flush job's time slice; a backlog continues in the next job
     CLICK_FLUSH_RECLAIM_IDLE_S = 60  # entries a crashed flush left unacknowledged this long
     CLICK_REDIS_RETRY_S = 5  # after a Redis failure, clicks go to the database this long
+    # Raw clicks (monthly partitions on PostgreSQL) are dropped after this many whole months
+    # (0: kept forever); rollups and conversions are kept forever. offers.partitions.
+    CLICK_RETENTION_MONTHS = 13
+    CLICK_PARTITIONS_AHEAD = 3  # monthly click partitions created ahead of the current month
     CATALOG_MIN_CLICKS = 100  # below this many valid clicks in 30 days an offer shows as "new"
     CREATIVE_MAX_BYTES = 1024 * 1024  # banner upload limit
 

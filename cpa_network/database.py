@@ -45,8 +45,9 @@ def is_postgres() -> bool:
 def init_engine_hooks(app: Flask) -> None:
     """Ping connections that sat idle; SQLite: enforce foreign keys and use WAL."""
     with app.app_context():
-        engine = db.engine
-    install_idle_ping(engine, app.config["DB_PING_IDLE_S"])
+        engine, engines = db.engine, list(db.engines.values())
+    for each in engines:  # the primary, and the read replica if there is one
+        install_idle_ping(each, app.config["DB_PING_IDLE_S"])
     if engine.dialect.name != "sqlite":
         return
 

@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from cpa_network.replica import RoutingSession
+
 # Stable constraint names, so migrations can name (and drop) what they created.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,7 +28,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)  # the database (SQLAlchemy 2 declarative models)
+# The database (SQLAlchemy 2 declarative models); statistics views may read a replica.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()  # Alembic migrations under migrations/
 login_manager = LoginManager()  # session login for the site
 csrf = CSRFProtect()  # a CSRF token on every state-changing form

@@ -1,12 +1,14 @@
-"""`flask --app wsgi tracking flush|backlog`: move clicks from the Redis stream by hand."""
+"""`flask --app wsgi tracking flush|backlog|partitions`: the click stream and the clicks table
+by hand."""
 
 import click
 from flask.cli import AppGroup
 
-from offers import stream
+from cpa_network.extensions import db
+from offers import partitions, stream
 from offers.tasks import drain_stream
 
-tracking_cli = AppGroup("tracking", help="The click stream: flush it, see its backlog.")
+tracking_cli = AppGroup("tracking", help="The click stream and the clicks table's partitions.")
 
 
 @tracking_cli.command("flush")
@@ -20,3 +22,12 @@ def flush_command():
 def backlog_command():
     """How many clicks wait in the stream."""
     click.echo(stream.backlog())
+
+
+@tracking_cli.command("partitions")
+def partitions_command():
+    """Create the months ahead and drop the expired ones (what the daily job does)."""
+    report = partitions.maintain_partitions()
+    db.session.commit()
+    for line in report.lines():
+        click.echo(line)

@@ -156,12 +156,13 @@ def record_in_database(record: list) -> None:
     config = current_app.config
     row = stream.decode_record(record)
     at = row["clicked_at"]
+    # Both windows are bounded on both sides, so PostgreSQL reads one or two monthly partitions.
     row["is_unique"] = not row.pop("repeat") and not db.session.scalar(select(exists().where(
         Click.link_id == row["link_id"], Click.ip_hash == row["ip_hash"],
-        Click.user_agent == row["user_agent"],
+        Click.user_agent == row["user_agent"], Click.clicked_at <= at,
         Click.clicked_at > at - timedelta(seconds=config["CLICK_UNIQUE_WINDOW_S"]))))
     recent = db.session.scalar(select(func.count()).select_from(Click).where(
-        Click.ip_hash == row["ip_hash"],
+        Click.ip_hash == row["ip_hash"], Click.clicked_at <= at,
         Click.clicked_at > at - timedelta(seconds=config["CLICK_FLOOD_WINDOW_S"])))
     if recent + 1 > config["CLICK_FLOOD_LIMIT"]:
         row["flags"] = f"{row['flags']},flood" if row["flags"] else "flood"

@@ -1,7 +1,8 @@
 """Storing clicks in bulk and keeping the hourly rollups, idempotently.
 
 The one write path for clicks: the stream flush, the Redis-down fallback and the demo history
-all call `store_clicks`. A click id is the primary key, so storing a click twice inserts it
+all call `store_clicks`. (id, clicked_at) is the primary key (the partition key must be in it,
+offers.partitions) and a click's time is fixed by its id, so storing a click twice inserts it
 once; the rollups add only the rows the INSERT actually returned.
 """
 
@@ -33,7 +34,8 @@ def store_clicks(records: list[dict]) -> int:
     by_id = {r["id"]: r for r in records}
     # One statement, executed for many rows (SQLAlchemy batches them into multi-row INSERTs);
     # RETURNING names only the rows the database actually inserted.
-    statement = (_insert(Click.__table__).on_conflict_do_nothing(index_elements=["id"])
+    statement = (_insert(Click.__table__)
+                 .on_conflict_do_nothing(index_elements=["id", "clicked_at"])
                  .returning(Click.__table__.c.id))
     new_ids = db.session.execute(statement, list(by_id.values())).scalars().all()
     add_to_rollups([by_id[i] for i in new_ids])

@@ -1,6 +1,8 @@
 """The advertiser's conversion pages: review (filters, one by one, in bulk), a conversion's
 details, and an offer's postback log with the "send test postback" tool."""
 
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -8,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cpa_network.accounts.sessions import role_required
+from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from offers import conversions, postbacks, review, services
@@ -99,8 +102,11 @@ def _test_form(offer) -> TestPostbackForm:
     form = TestPostbackForm()
     form.goal.choices = [(g.code, g.name or g.code) for g in offer.goals]
     if not form.click_id.data:
+        # Only clicks that could still convert: the time filter keeps the scan to recent months.
+        since = utcnow() - timedelta(days=offer.attribution_window_days)
         form.click_id.data = db.session.scalar(select(Click.id).where(
-            Click.offer_id == offer.id).order_by(Click.id.desc()).limit(1)) or ""
+            Click.offer_id == offer.id, Click.clicked_at > since)
+            .order_by(Click.clicked_at.desc()).limit(1)) or ""
     return form
 
 

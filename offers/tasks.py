@@ -109,6 +109,14 @@ def prune_postback_log() -> int:
                               ).rowcount
 
 
+@task
+def maintain_click_partitions() -> list[str]:
+    """Daily: the months ahead of the clicks table exist, the expired ones are gone."""
+    from offers.partitions import maintain_partitions
+
+    return maintain_partitions().lines()
+
+
 class DeliveryFailed(Exception):
     """The publisher's endpoint did not answer 2xx; RQ retries the job with backoff."""
 
@@ -139,4 +147,5 @@ PERIODIC += (
     PeriodicJob("approve-due-conversions", approve_due_conversions, every_s=300),
     PeriodicJob("fund-awaiting-conversions", fund_all_awaiting, every_s=600),
     PeriodicJob("prune-postback-log", prune_postback_log, every_s=86400),
+    PeriodicJob("click-partitions", maintain_click_partitions, every_s=86400, queue="tracking"),
 )

@@ -6,7 +6,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -134,12 +134,25 @@ def _from_record(record: dict) -> ClickInfo:
                      record["flags"], False)
 
 
-# Built once; columns, not the entity: a postback reads a click, it never changes one.
-CLICK_BY_ID = select(*Click.__table__.c).where(Click.id == bindparam("click_id"))
+# Built once; columns, not the entity (a postback reads a click, it never changes one). The
+# time range comes from the id itself (clicked_at is the id's millisecond), so PostgreSQL looks
+# in one monthly partition instead of every one.
+CLICK_BY_ID = select(*Click.__table__.c).where(Click.id == bindparam("click_id"),
+                                               Click.clicked_at >= bindparam("after"),
+                                               Click.clicked_at <= bindparam("before"))
+ID_TIME_SLACK = timedelta(seconds=1)
+
+
+def click_time_range(click_id: str) -> tuple[datetime, datetime]:
+    """The narrow `clicked_at` range a click with this id was stored with."""
+    at = utc_from_ms(click_ms(click_id))
+    return at - ID_TIME_SLACK, at + ID_TIME_SLACK
 
 
 def _stored(click_id: str) -> ClickInfo | None:
-    row = db.session.execute(CLICK_BY_ID, {"click_id": click_id}).first()
+    after, before = click_time_range(click_id)
+    row = db.session.execute(CLICK_BY_ID, {"click_id": click_id, "after": after,
+                                           "before": before}).first()
     return _from_row(row) if row is not None else None
 
 

@@ -34,6 +34,11 @@ class TrackingLink(db.Model):
 class Click(db.Model):
     """One visit through a link. The id is a ULID-like string: sortable by time, unguessable.
 
+    On PostgreSQL the table is partitioned by month of `clicked_at` (offers.partitions), so the
+    primary key includes it; `clicked_at` is always the millisecond the id encodes, which lets a
+    lookup by id name its partition. Nothing references a click by foreign key: a conversion
+    copies what it needs from its click, so old months can be dropped.
+
     The visitor's IP is never stored: `ip_hash` (a keyed HMAC) lets fraud checks compare
     addresses, `ip_prefix` (/24 or /48) shows the network.
     """
@@ -46,7 +51,7 @@ class Click(db.Model):
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
-    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("tracking_links.id"))
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
     publisher_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -8,6 +8,7 @@ from cpa_network.api.auth import api_user, requires_role
 from cpa_network.api.openapi import document, register_schema
 from cpa_network.database import utcnow
 from cpa_network.errors import ValidationFailed
+from cpa_network.replica import reads_replica
 from offers.api_docs import ERROR
 from publishers import leaderboards, reports
 from publishers.api import bp
@@ -95,6 +96,7 @@ def _audience(user) -> tuple[str, Audience]:
           responses={200: ("Rows and per-currency totals.", STATS),
                      422: ("`bad_date`, `bad_range`, `bad_group_by` or `bad_role`.", ERROR)})
 @requires_role("publisher", "advertiser")
+@reads_replica
 def stats():
     user = api_user()
     role, audience = _audience(user)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from cpa_network.accounts.sessions import role_required
 from cpa_network.database import utcnow
 from cpa_network.errors import ValidationFailed
+from cpa_network.replica import reads_replica
 from publishers import dashboards, network_dashboards, ratings, reports
 
 bp = Blueprint("stats", __name__)
@@ -41,6 +42,7 @@ def _publisher_dashboard(with_table: bool = True):
 
 @bp.route("/stats")
 @role_required("publisher")
+@reads_replica
 def publisher():
     board = _publisher_dashboard()
     return render_template("publishers/stats.html", board=board, groups=reports.GROUPS,
@@ -50,6 +52,7 @@ def publisher():
 
 @bp.route("/stats/live.json")
 @role_required("publisher")
+@reads_replica
 def publisher_live():
     """The dashboard's numbers, polled by static/js/stats.js every few seconds."""
     response = jsonify(_publisher_dashboard(with_table=False).live())
@@ -59,6 +62,7 @@ def publisher_live():
 
 @bp.route("/stats/export.csv")
 @role_required("publisher")
+@reads_replica
 def publisher_csv():
     board = _publisher_dashboard()
     body = dashboards.to_csv(dashboards.CSV_HEADER, dashboards.csv_rows(board.rows))
@@ -67,6 +71,7 @@ def publisher_csv():
 
 @bp.route("/advertiser/stats")
 @role_required("advertiser")
+@reads_replica
 def advertiser():
     tz = reports.zone(current_user.timezone)
     board = network_dashboards.advertiser_dashboard(current_user.id, requested_period(tz), tz,
@@ -79,6 +84,7 @@ def advertiser():
 
 @bp.route("/advertiser/stats/export.csv")
 @role_required("advertiser")
+@reads_replica
 def advertiser_csv():
     """?table=offers|publishers: the dashboard's table as CSV (the advertiser's own rows)."""
     table = "publishers" if request.args.get("table") == "publishers" else "offers"
@@ -93,6 +99,7 @@ def advertiser_csv():
 
 @bp.route("/admin/stats")
 @role_required("admin")
+@reads_replica
 def operator():
     tz = reports.zone(current_user.timezone)
     board = network_dashboards.operator_dashboard(requested_period(tz), tz)
