@@ -6,7 +6,13 @@ from flask_babel import lazy_gettext as _l
 
 from cpa_network.api import api_user, bp, requires_role
 from cpa_network.api.openapi import document, ref, register_schema
-from cpa_network.errors import ValidationFailed
+from cpa_network.api.pagination import (
+    LIST_QUERY,
+    choice_arg,
+    date_range,
+    keyset_page,
+    list_schema,
+)
 from cpa_network.extensions import db
 from payouts import deposits, statements, withdrawals
 from payouts.currency import CURRENCIES
@@ -98,6 +104,18 @@ def get_deposit(deposit_id: int):
     return jsonify(deposit_json(deposits.deposit_for_user(deposit_id, api_user())))
 
 
+@bp.route("/deposits")
+@document("Your deposits, newest first", roles=("advertiser",), tags=("money",),
+          query={"status": {"enum": [s.value for s in DepositStatus]}, **LIST_QUERY},
+          responses={200: ("A page of deposits.", list_schema("deposits", DEPOSIT))})
+@requires_role("advertiser")
+def list_deposits():
+    status = choice_arg("status", [s.value for s in DepositStatus])
+    query = deposits.deposits_query(api_user().id, status)
+    rows, cursor = keyset_page(date_range(query, Deposit.created_at), Deposit.id)
+    return jsonify(deposits=[deposit_json(d) for d in rows], next_cursor=cursor)
+
+
 @bp.route("/balances")
 @document("Your balances per currency", tags=("money",),
           description="Advertisers get escrow, on_hold, refunding and spent; publishers get "
@@ -141,15 +159,11 @@ PAYOUT = register_schema("Withdrawal", {
                        "description": "When it was paid or failed."},
     },
 })
-WITHDRAWALS = register_schema("Withdrawals", {
-    "type": "object", "required": ["withdrawals"],
-    "properties": {"withdrawals": {"type": "array", "items": ref("Withdrawal")}},
-})
+WITHDRAWALS = register_schema("Withdrawals", list_schema("withdrawals", ref("Withdrawal")))
 WITHDRAWAL_REQUEST = {"type": "object", "required": ["amount", "currency"],
                       "properties": {"amount": {**MINOR, "description": "Minor units; at least "
                                                 "the minimum payout, at most what is available."},
                                      "currency": CURRENCY}}
-MAX_LISTED = 100
 
 
 def payout_json(payout: Payout) -> dict:
@@ -191,17 +205,15 @@ def create_withdrawal():
 
 @bp.route("/withdrawals")
 @document("Your withdrawals, newest first", roles=("publisher",), tags=("money",),
-          query={"status": {"enum": [s.value for s in PayoutStatus]},
-                 "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LISTED}},
-          responses={200: ("At most `limit` (default 50) withdrawals.", WITHDRAWALS)})
+          query={"status": {"enum": [s.value for s in PayoutStatus]}, **LIST_QUERY},
+          description="`created_from`/`created_to` filter on `requested_at`.",
+          responses={200: ("A page of withdrawals.", WITHDRAWALS)})
 @requires_role("publisher")
 def list_withdrawals():
-    status = request.args.get("status") or None
-    if status is not None and status not in PayoutStatus.__members__.values():
-        raise ValidationFailed(fields={"status": [_l("Unknown status.")]})
-    limit = min(max(request.args.get("limit", 50, type=int), 1), MAX_LISTED)
-    found = withdrawals.payouts_of(api_user().id, status, limit)
-    return jsonify(withdrawals=[payout_json(payout) for payout in found])
+    status = choice_arg("status", [s.value for s in PayoutStatus])
+    query = withdrawals.payouts_query(api_user().id, status)
+    rows, cursor = keyset_page(date_range(query, Payout.requested_at), Payout.id)
+    return jsonify(withdrawals=[payout_json(payout) for payout in rows], next_cursor=cursor)
 
 
 @bp.route("/withdrawals/<int:payout_id>")

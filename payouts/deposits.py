@@ -178,6 +178,13 @@ def deposit_for_user(deposit_id: int, user: User) -> Deposit:
     return deposit
 
 
+def deposits_query(advertiser_id: int, status: str | None = None):
+    """The advertiser's deposits, newest first (a select, for lists and pages)."""
+    query = select(Deposit).where(Deposit.advertiser_id == advertiser_id)
+    if status:
+        query = query.where(Deposit.status == status)
+    return query.order_by(Deposit.id.desc())
+
+
 def recent_deposits(advertiser_id: int, limit: int = 20) -> list[Deposit]:
-    return list(db.session.scalars(select(Deposit).where(Deposit.advertiser_id == advertiser_id)
-                                   .order_by(Deposit.id.desc()).limit(limit)))
+    return list(db.session.scalars(deposits_query(advertiser_id).limit(limit)))

@@ -81,6 +81,12 @@ def _operation(rule, method: str, doc: dict) -> dict:
             responses[str(status)]["content"] = {"application/json": {"schema": schema}}
     for status, text in COMMON_ERRORS.items():
         responses.setdefault(status, {"description": text})
+    if "{" in _CONVERTER.sub(r"{\1}", rule.rule):
+        responses.setdefault("404", {"description": "`not_found`: no such object, or not "
+                                                    "yours."})
+    if doc["query"] or (doc["request"] is not None and method in ("POST", "PUT", "PATCH")):
+        responses.setdefault("422", {"description": "`validation_failed`: `fields` names the "
+                                                    "bad parameters or body fields."})
     for response in responses.values():
         response.setdefault("content", {"application/json": {"schema": ref("Error")}})
     operation = {
