@@ -93,6 +93,7 @@ def _promo_params(body) -> dict[str, str]:
                      200: ("A duplicate: the original conversion.", CONVERSION),
                      202: ("Recorded but `fraud_suspected` (held) or `insufficient_funds` "
                            "(waits for funds).", CONVERSION),
+                     400: ("`invalid_request`: promo_code, goal or txid missing.", ERROR),
                      404: ("`unknown_promo_code`.", ERROR),
                      409: ("`offer_paused`, `cap_reached` or `sequence_incomplete`.", ERROR),
                      422: ("`goal_unknown`, `amount_invalid`, `currency_mismatch`, "

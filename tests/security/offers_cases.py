@@ -39,12 +39,12 @@ def _own_creative(owner):
             lambda: db.session.get(Creative, creative_id) is not None)
 
 
-def _own_grant(owner):
+def _own_grant(owner, path="/advertiser/offers/{}/access/{}/revoke", method="POST"):
     offer = make_offer(owner, live=False, visibility="private")
     publisher = make_user("publisher")
     access.invite_publisher(offer, publisher.email)
     db.session.commit()
-    return (f"/advertiser/offers/{offer.id}/access/{publisher.id}/revoke", "POST", {},
+    return (path.format(offer.id, publisher.id), method, {},
             lambda: db.session.scalar(select(func.count(OfferAccess.id))) == 1)
 
 
@@ -54,8 +54,8 @@ def _no_creatives(owner):
     return url, method, data, lambda: db.session.scalar(select(func.count(Creative.id))) == 0
 
 
-def _no_grants(owner):
-    make = _own_offer("/advertiser/offers/{}/access", "POST", {"email": "x@example.com"})
+def _no_grants(owner, path="/advertiser/offers/{}/access"):
+    make = _own_offer(path, "POST", {"email": "x@example.com"})
     url, method, data, _ = make(owner)
     return url, method, data, lambda: db.session.scalar(select(func.count(OfferAccess.id))) == 0
 
@@ -93,6 +93,12 @@ def cases(case):
         case("offers.delete_creative", ("advertiser",), ("publisher",), _own_creative),
         case("offers.invite", ("advertiser",), ("publisher",), _no_grants),
         case("offers.revoke", ("advertiser",), ("publisher",), _own_grant),
+        case("offers_api.list_access", ("advertiser",), ("publisher",),
+             _own_offer("/api/v1/offers/{}/access")),
+        case("offers_api.invite_publisher", ("advertiser",), ("publisher",),
+             lambda owner: _no_grants(owner, "/api/v1/offers/{}/access")),
+        case("offers_api.revoke_access", ("advertiser",), ("publisher",),
+             lambda owner: _own_grant(owner, "/api/v1/offers/{}/access/{}", "DELETE")),
         case("offers_api.get_offer", ("advertiser",), ("publisher",),
              _own_offer("/api/v1/offers/{}")),
         case("offers_api.update_offer", ("advertiser",), ("publisher",),
