@@ -169,7 +169,9 @@ def create_offer():
                  "payout_type": {"type": "string"}, "currency": {"type": "string"},
                  "sort": {"enum": list(catalog.SORTS)}, "status": {"enum": list(STATUSES)},
                  **LIST_QUERY},
-          responses={200: ("Offers.", OFFER_LIST)})
+          responses={200: ("Offers.", OFFER_LIST),
+                     404: ("`not_found`: no catalog for an account that is not a publisher.",
+                           ERROR)})
 def list_offers():
     """The advertiser's own offers; for a publisher (or ?scope=catalog) the catalog."""
     user, args = api_user(), request.args

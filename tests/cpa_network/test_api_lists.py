@@ -24,7 +24,7 @@ def _conversions(client, count: int):
 
 
 def test_cursor_pages_cover_every_row_once_newest_first(client, app, app_context):
-    offer, link = _conversions(client, 5)
+    offer, _link = _conversions(client, 5)
     auth = bearer(offer.advertiser)
     seen, url = [], "/api/v1/conversions?limit=2"
     while True:
@@ -55,7 +55,7 @@ def test_bad_list_parameters_name_the_field(client, app_context):
 
 
 def test_publisher_links_postback_settings_and_notifications(client, app, app_context):
-    offer, link = _conversions(client, 1)
+    _offer, link = _conversions(client, 1)
     publisher = link.publisher
     auth = bearer(publisher)
     with app.app_context():

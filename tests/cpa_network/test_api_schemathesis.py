@@ -31,7 +31,9 @@ def _seed() -> dict[str, str]:
             "admin": make_api_key(admin)}
 
 
-def _exercise(operation, mode: GenerationMode, headers: dict, failures: list) -> None:
+def _exercise(operation, role: str, mode: GenerationMode, key: str, failures: list) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
@@ -41,8 +43,8 @@ def _exercise(operation, mode: GenerationMode, headers: dict, failures: list) ->
 
     try:
         run()
-    except Exception as error:  # noqa: BLE001 - collected, reported together below
-        failures.append(f"{operation.label} [{mode}]: {str(error)[:1500]}")
+    except Exception as error:  # collected: every operation's failure is reported at the end
+        failures.append(f"{operation.label} as {role} [{mode}]: {str(error)[:1500]}")
 
 
 def test_every_operation_answers_what_the_document_says(app, app_context):
@@ -56,5 +58,5 @@ def test_every_operation_answers_what_the_document_says(app, app_context):
             operation = result.ok()
             for role, key in keys.items():
                 for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                    _exercise(operation, mode, {"Authorization": f"Bearer {key}"}, failures)
+                    _exercise(operation, role, mode, key, failures)
     assert failures == [], "\n\n".join(failures)
