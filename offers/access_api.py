@@ -74,7 +74,7 @@ def invite_publisher(offer_id: int):
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str):
-        access.invite_publisher(offer, "")  # refuses with the same fields as any unknown email
+        raise invalid("email", _l("Required: the publisher's email."))
     row = access.invite_publisher(offer, email)
     db.session.commit()
     return jsonify(access_json(row)), 201

@@ -15,6 +15,7 @@ from cpa_network.api.pagination import (
     LIST_QUERY,
     choice_arg,
     date_range,
+    json_object,
     keyset_page,
     next_offset_cursor,
     offset_window,
@@ -88,8 +89,6 @@ def _typed(body: dict, name: str, kind):
 
 def parse_offer(body, base: services.OfferData | None) -> services.OfferData:
     """The request body as OfferData; on PATCH, given fields replace those of `base`."""
-    if not isinstance(body, dict):
-        raise ValidationFailed(_l("Send a JSON object."))
     known = {f.name for f in dataclass_fields(services.OfferData)}
     changes = {}
     for name, kind in SCALARS.items():
@@ -152,7 +151,7 @@ def _status_target(body: dict) -> str | None:
                      422: ("`validation_failed` with `fields`.", ERROR)})
 @requires_role("advertiser")
 def create_offer():
-    body = request.get_json(silent=True)
+    body = json_object()
     target = _status_target(body)
     offer = services.create_offer(api_user(), parse_offer(body, None),
                                   submit=target != st.DRAFT)
@@ -226,9 +225,9 @@ def get_offer(offer_id: int):
 @requires_role("advertiser")
 def update_offer(offer_id: int):
     offer = services.owned_offer(api_user(), offer_id)
-    body = request.get_json(silent=True)
+    body = json_object()
     target = _status_target(body)
-    if set(body or {}) - {"status"}:
+    if set(body) - {"status"}:
         services.update_offer(offer, parse_offer(body, services.offer_data_from(offer)))
     if target is not None and target != offer.status:
         if offer.status == st.PENDING and target == st.ACTIVE:
@@ -246,10 +245,12 @@ def update_offer(offer_id: int):
                      422: ("`reason_required` or `validation_failed`.", ERROR)})
 @requires_role("admin")
 def moderate_offer(offer_id: int):
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     decision, reason = body.get("decision"), body.get("reason") or ""
-    if not isinstance(decision, str) or not isinstance(reason, str):
+    if not isinstance(decision, str):
         raise ValidationFailed(fields={"decision": [_l("approve or reject")]})
+    if not isinstance(reason, str):
+        raise ValidationFailed(fields={"reason": [_l("Wrong type.")]})
     offer = moderation.moderate(offer_id, api_user(), decision, reason)
     db.session.commit()
     return jsonify(offer_json(offer))

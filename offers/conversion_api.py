@@ -14,6 +14,7 @@ from cpa_network.api.pagination import (
     choice_arg,
     date_range,
     int_arg,
+    json_object,
     keyset_page,
 )
 from cpa_network.errors import DomainError, Forbidden, ValidationFailed, json_error
@@ -68,9 +69,7 @@ def _as_advertiser() -> bool:
     raise Forbidden(_l("This needs the %(roles)s role.", roles="advertiser or publisher"))
 
 
-def _promo_params(body) -> dict[str, str]:
-    if not isinstance(body, dict):
-        raise ValidationFailed(_l("Send a JSON object."))
+def _promo_params(body: dict) -> dict[str, str]:
     params = {}
     for name in PROMO_FIELDS:
         value = body.get(name)
@@ -100,7 +99,7 @@ def _promo_params(body) -> dict[str, str]:
                            "`amount_below_minimum` or `validation_failed`.", ERROR)})
 @requires_role("advertiser")
 def create_conversion():
-    params = _promo_params(request.get_json(silent=True))
+    params = _promo_params(json_object())
     advertiser_id = api_user().id
     answer = postbacks.receive(
         lambda trace: postbacks.ingest_promo(advertiser_id, params, trace), params,
@@ -196,9 +195,7 @@ def reject_conversion(conversion_id: int):
                      422: ("`reason_required` (to reject) or `validation_failed`.", ERROR)})
 @requires_role("advertiser")
 def bulk_decide():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(_l("Send a JSON object."))
+    body = json_object()
     ids, decision, reason = body.get("ids"), body.get("decision"), body.get("reason", "")
     if not isinstance(ids, list) or not ids or len(ids) > review.MAX_BULK or \
             any(type(i) is not int for i in ids):

@@ -86,8 +86,9 @@ def create_deposit():
     """Sandbox: credited at once (status succeeded). Stripe: pay at `checkout_url`."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise AmountInvalid(_l("Send a JSON object with an integer amount in minor units and a "
-                               "currency, for example {\"amount\": 10000, \"currency\": \"USD\"}."))
+        message = _l("Send a JSON object with an integer amount in minor units and a "
+                     "currency, for example {\"amount\": 10000, \"currency\": \"USD\"}.")
+        raise AmountInvalid(message, fields={"amount": [message]})
     made = deposits.begin_deposit(
         api_user(), body.get("amount"), body.get("currency"),
         deposit_return_url,
@@ -196,8 +197,9 @@ def payout_json(payout: Payout) -> dict:
 def create_withdrawal():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise AmountInvalid(_l("Send a JSON object with an integer amount in minor units and a "
-                               "currency, for example {\"amount\": 5000, \"currency\": \"USD\"}."))
+        message = _l("Send a JSON object with an integer amount in minor units and a "
+                     "currency, for example {\"amount\": 5000, \"currency\": \"USD\"}.")
+        raise AmountInvalid(message, fields={"amount": [message]})
     payout = withdrawals.request_withdrawal(api_user(), body.get("amount"), body.get("currency"))
     db.session.commit()
     return jsonify(payout_json(payout)), 201

@@ -102,6 +102,15 @@ def date_range(query, column, *, start: str = "created_from", stop: str = "creat
     return query
 
 
+def json_object() -> dict:
+    """The request body as a JSON object; anything else is refused, naming `body`."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        message = _l("Send a JSON object (Content-Type: application/json).")
+        raise ValidationFailed(message, fields={"body": [message]})
+    return body
+
+
 def limit_arg() -> int:
     return int_arg("limit", DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
