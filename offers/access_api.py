@@ -1,7 +1,7 @@
 """An advertiser's tools for one offer on /api/v1: who may see a private offer (invite,
-revoke), the incoming postback log, and a test postback that records nothing."""
+revoke), the incoming postback log, a test postback that records nothing, and creatives."""
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -11,12 +11,13 @@ from cpa_network.api.pagination import (
     LIST_QUERY,
     date_range,
     invalid,
+    json_object,
     keyset_page,
     list_schema,
 )
 from cpa_network.extensions import db
-from offers import access, postbacks, services
-from offers.api import bp
+from offers import access, creatives, postbacks, services
+from offers.api import bp, readable_offer
 from offers.api_docs import ERROR
 from offers.conversion_models import PostbackLog
 
@@ -136,3 +137,65 @@ def test_postback(offer_id: int):
                                remote_ip=request.remote_addr or "", dry_run=True)
     return jsonify(status=answer.code, http_status=answer.http_status,
                    message=str(answer.message))
+
+
+CREATIVE = register_schema("Creative", {
+    "type": "object", "required": ["id", "offer_id", "kind", "created_at"],
+    "properties": {"id": {"type": "integer"}, "offer_id": {"type": "integer"},
+                   "kind": {"enum": ["banner", "text"]}, "name": {"type": "string"},
+                   "url": {"type": ["string", "null"], "description": "Banners: the image."},
+                   "mime_type": {"type": "string"},
+                   "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
+                   "headline": {"type": "string"}, "body": {"type": "string"},
+                   "created_at": TIME}})
+TEXT_AD_REQUEST = {"type": "object", "required": ["headline"], "properties": {
+    "headline": {"type": "string", "minLength": 1, "maxLength": 120},
+    "body": {"type": "string", "maxLength": 500}, "name": {"type": "string", "maxLength": 120}}}
+
+
+def creative_json(creative) -> dict:
+    return {"id": creative.id, "offer_id": creative.offer_id, "kind": creative.kind,
+            "name": creative.name,
+            "url": url_for("tracking.creative_file", file_name=creative.file_name,
+                           _external=True) if creative.file_name else None,
+            "mime_type": creative.mime_type, "width": creative.width,
+            "height": creative.height, "headline": creative.headline, "body": creative.body,
+            "created_at": creative.created_at.isoformat()}
+
+
+@bp.get("/offers/<int:offer_id>/creatives")
+@document("An offer's banners and text ads", roles=("advertiser", "publisher"),
+          tags=("offers",), description="The owner, or a publisher who sees the offer.",
+          responses={200: ("The creatives.", {"type": "object", "required": ["creatives"],
+                                              "properties": {"creatives": {
+                                                  "type": "array", "items": CREATIVE}}})})
+def list_creatives(offer_id: int):
+    offer, _owner = readable_offer(offer_id)
+    return jsonify(creatives=[creative_json(c) for c in creatives.creatives_of(offer)])
+
+
+@bp.post("/offers/<int:offer_id>/creatives")
+@document("Add a text ad", roles=("advertiser",), tags=("offers",), request=TEXT_AD_REQUEST,
+          description="Banners are uploaded on the offer's page.",
+          responses={201: ("The creative.", CREATIVE)})
+@requires_role("advertiser")
+def add_text_ad(offer_id: int):
+    offer = services.owned_offer(api_user(), offer_id)
+    body = json_object()
+    values = {name: body.get(name, "") for name in ("headline", "body", "name")}
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise invalid(name, _l("Wrong type."))
+    creative = creatives.add_text_ad(offer, values["headline"], values["body"], values["name"])
+    db.session.commit()
+    return jsonify(creative_json(creative)), 201
+
+
+@bp.delete("/offers/<int:offer_id>/creatives/<int:creative_id>")
+@document("Delete a creative", roles=("advertiser",), tags=("offers",),
+          responses={204: ("Deleted.", None)})
+@requires_role("advertiser")
+def delete_creative(offer_id: int, creative_id: int):
+    creatives.delete_creative(services.owned_offer(api_user(), offer_id), creative_id)
+    db.session.commit()
+    return "", 204

@@ -197,7 +197,7 @@ def list_offers():
                    next_cursor=next_offset_cursor(offset, limit, total))
 
 
-def _readable(offer_id: int) -> tuple[Offer, bool]:
+def readable_offer(offer_id: int) -> tuple[Offer, bool]:
     user = api_user()
     offer = db.session.get(Offer, offer_id)
     if offer is not None and offer.advertiser_id == user.id:
@@ -212,7 +212,7 @@ def _readable(offer_id: int) -> tuple[Offer, bool]:
           responses={200: ("The offer (postback_secret for its owner).", OFFER),
                      404: ("`not_found`: not yours, or not in your catalog.", ERROR)})
 def get_offer(offer_id: int):
-    offer, owner = _readable(offer_id)
+    offer, owner = readable_offer(offer_id)
     metrics = offer_metrics([offer.id], current_app.config["CATALOG_MIN_CLICKS"])[offer.id]
     return jsonify(offer_json(offer, owner=owner, metrics=metrics))
 

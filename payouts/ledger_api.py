@@ -1,5 +1,6 @@
 """Balance history on /api/v1: the postings on the key owner's own ledger accounts, one
-transaction in detail, and an advertiser's withdrawal of unused escrow. Amounts are integers
+transaction in detail, an advertiser's withdrawal of unused escrow, a publisher's payout
+account. Amounts are integers
 in minor units beside `currency`; a posting's sign is what its account's holder gained."""
 
 from flask import jsonify, request
@@ -7,10 +8,17 @@ from flask_babel import lazy_gettext as _l
 
 from cpa_network.api import api_user, bp, requires_role
 from cpa_network.api.openapi import document, ref, register_schema
-from cpa_network.api.pagination import LIST_QUERY, date_range, keyset_page, list_schema
+from cpa_network.api.pagination import (
+    LIST_QUERY,
+    date_range,
+    invalid,
+    json_object,
+    keyset_page,
+    list_schema,
+)
 from cpa_network.errors import NotFound
 from cpa_network.extensions import db
-from payouts import refunds, statements
+from payouts import connect, refunds, statements
 from payouts.currency import CURRENCIES
 from payouts.deposits import AmountInvalid
 from payouts.models import USER_KINDS, EscrowRefund, LedgerTransaction, Posting, RefundStatus
@@ -115,3 +123,53 @@ def withdraw_escrow():
     made = refunds.withdraw_escrow(api_user().id, body.get("amount"), body.get("currency"))
     db.session.commit()
     return jsonify(refunds=[refund_json(r) for r in made]), 201
+
+
+PAYOUT_ACCOUNT = register_schema("PayoutAccount", {
+    "type": "object", "required": ["connected", "payouts_enabled", "automatic"],
+    "properties": {
+        "connected": {"type": "boolean", "description": "Connected through the gateway in use "
+                      "(Stripe Connect, or the sandbox); onboarding is on the Earnings page."},
+        "gateway": {"type": "string"}, "payouts_enabled": {"type": "boolean"},
+        "details_submitted": {"type": "boolean"},
+        "minimum_major": {"type": ["integer", "null"], "description": "Your own minimum payout "
+                          "in major units (null: the network's)."},
+        "automatic": {"type": "boolean", "description": "Weekly automatic payouts."}}})
+PAYOUT_SETTINGS_REQUEST = {"type": "object", "properties": {
+    "minimum_major": {"type": ["integer", "null"], "minimum": 0},
+    "automatic": {"type": "boolean"}}}
+
+
+def account_json(account) -> dict:
+    return {"connected": connect.is_usable(account), "gateway": account.gateway or "",
+            "payouts_enabled": bool(account.payouts_enabled),
+            "details_submitted": bool(account.details_submitted),
+            "minimum_major": account.minimum_major, "automatic": bool(account.automatic)}
+
+
+@bp.route("/payout-account")
+@document("Your payout account", roles=("publisher",), tags=("money",),
+          responses={200: ("Its status and settings.", PAYOUT_ACCOUNT)})
+@requires_role("publisher")
+def get_payout_account():
+    return jsonify(account_json(connect.settings_for(api_user().id)))
+
+
+@bp.route("/payout-account", methods=["PUT"])
+@document("Change your payout settings", roles=("publisher",), tags=("money",),
+          request=PAYOUT_SETTINGS_REQUEST,
+          responses={200: ("The account.", PAYOUT_ACCOUNT),
+                     422: ("`threshold_too_low` or `validation_failed`.", ref("Error"))})
+@requires_role("publisher")
+def put_payout_account():
+    body = json_object()
+    account = connect.settings_for(api_user().id)
+    minimum = body.get("minimum_major", account.minimum_major)
+    automatic = body.get("automatic", bool(account.automatic))
+    if minimum is not None and (type(minimum) is not int or not 0 <= minimum < 10**9):
+        raise invalid("minimum_major", _l("A whole number of major units, or null."))
+    if not isinstance(automatic, bool):
+        raise invalid("automatic", _l("true or false."))
+    account = connect.save_settings(api_user().id, minimum, automatic)
+    db.session.commit()
+    return jsonify(account_json(account))

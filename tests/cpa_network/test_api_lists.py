@@ -9,7 +9,7 @@ from cpa_network.notifications import services as notifications
 from tests.cpa_network.test_openapi import response_schema
 from tests.factories import make_api_key, make_user
 from tests.offers.conversion_helpers import conversions, live_setup, postback_url, stored_click
-from tests.payouts.helpers import fund_escrow
+from tests.payouts.helpers import connected_publisher, fund_escrow
 
 
 def bearer(user) -> dict:
@@ -110,3 +110,44 @@ def test_escrow_withdrawal_refuses_more_than_unused(client, app_context):
     assert too_much.status_code == 409 and too_much.json["error"]["code"] == "insufficient_funds"
     assert client.get("/api/v1/deposits", headers=auth).json == {"deposits": [],
                                                                  "next_cursor": None}
+
+
+def test_publisher_referrals_refback_and_payout_settings(client, app_context):
+    publisher = connected_publisher()
+    referral = make_user("publisher", upline=publisher)
+    auth = bearer(publisher)
+    tree = client.get("/api/v1/referrals", headers=auth).json["referrals"]
+    assert [(row["id"], row["level"]) for row in tree] == [(referral.id, 1)]
+    too_high = client.put(f"/api/v1/referrals/{referral.id}/refback", headers=auth,
+                          json={"refback_percent": 99})
+    assert too_high.status_code == 422 and too_high.json["error"]["fields"]
+    saved = client.put(f"/api/v1/referrals/{referral.id}/refback", headers=auth,
+                       json={"refback_percent": 25})
+    assert saved.json == {"referral_id": referral.id, "refback_percent": 25.0}
+    account = client.get("/api/v1/payout-account", headers=auth).json
+    assert account["connected"] is True and account["automatic"] is False
+    changed = client.put("/api/v1/payout-account", headers=auth, json={"automatic": True}).json
+    assert changed["automatic"] is True
+    low = client.put("/api/v1/payout-account", headers=auth, json={"minimum_major": 0})
+    assert low.status_code == 422 and "minimum_major" in low.json["error"]["fields"]
+
+
+def test_advertiser_text_ads_and_private_offer_access(client, app_context):
+    offer, link, _click = live_setup()
+    auth = bearer(offer.advertiser)
+    made = client.post(f"/api/v1/offers/{offer.id}/creatives", headers=auth,
+                       json={"headline": "Save 20 %", "body": "Today only"})
+    assert made.status_code == 201 and made.json["kind"] == "text"
+    seen = client.get(f"/api/v1/offers/{offer.id}/creatives", headers=bearer(link.publisher))
+    assert [c["headline"] for c in seen.json["creatives"]] == ["Save 20 %"]
+    assert client.delete(f"/api/v1/offers/{offer.id}/creatives/{made.json['id']}",
+                         headers=auth).status_code == 204
+    publisher = make_user("publisher")
+    granted = client.post(f"/api/v1/offers/{offer.id}/access", headers=auth,
+                          json={"email": publisher.email})
+    assert granted.status_code == 201 and granted.json["publisher_id"] == publisher.id
+    listed = client.get(f"/api/v1/offers/{offer.id}/access", headers=auth).json["access"]
+    assert [row["publisher_id"] for row in listed] == [publisher.id]
+    assert client.delete(f"/api/v1/offers/{offer.id}/access/{publisher.id}",
+                         headers=auth).status_code == 204
+    assert client.get(f"/api/v1/offers/{offer.id}/access", headers=auth).json["access"] == []
