@@ -126,7 +126,12 @@ def build_spec(app: Flask | None = None) -> dict:
             "description": "Amounts are integers in minor units (cents, kopecks) beside an ISO "
                            "`currency`, as Stripe does. Authenticate with "
                            "`Authorization: Bearer <api key>`; keys have scopes `read` and "
-                           "`write`. Errors: `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
+                           "`write`. Errors: `{\"error\": {\"code\", \"message\", \"fields\"}}`; "
+                           "`fields` names each bad parameter or body field. Lists take "
+                           "`limit` (default 50, at most 200) and `cursor` (the previous "
+                           "page's `next_cursor`; null on the last page); lists of dated rows "
+                           "take `created_from`/`created_to` (ISO 8601 date or date-time, UTC "
+                           "without an offset; a date as `created_to` includes that day).",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
