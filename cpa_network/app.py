@@ -65,8 +65,10 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.api import bp as api_bp
     from cpa_network.api.reference import bp as api_docs_bp
     from cpa_network.i18n import bp as i18n_bp
+    from cpa_network.notifications import api as notifications_api  # noqa: F401 - API routes
     from cpa_network.notifications.views import bp as notifications_bp
     from cpa_network.pages import bp as pages_bp
+    from offers import access_api  # noqa: F401 - adds its routes to the offers API
     from offers.admin_views import bp as moderation_bp
     from offers.api import bp as offers_api_bp
     from offers.click_views import bp as tracking_bp
@@ -76,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from offers.postback_views import bp as postbacks_bp
     from offers.views import bp as offers_bp
     from payouts import api as payouts_api  # noqa: F401 - adds its routes to the API blueprint
+    from payouts import ledger_api  # noqa: F401 - adds its routes to the API blueprint
     from payouts.admin_views import admin_bp as ledger_admin_bp
     from payouts.earnings_views import bp as earnings_bp
     from payouts.payout_admin_views import bp as payouts_admin_bp
@@ -83,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from payouts.views import bp as payouts_bp
     from payouts.webhooks import bp as webhooks_bp
     from publishers import (
+        account_api,  # noqa: F401 - adds links, postbacks and referrals to the API
         exchange_api,  # noqa: F401 - adds the /lots routes to the API
         stats_api,  # noqa: F401 - adds its routes to the publishers API
     )

@@ -80,10 +80,20 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
         from cpa_network.extensions import db
 
+        if _number_out_of_range(error):
+            db.session.rollback()  # an id or amount no column can hold: no such row, or refused
+            if any(isinstance(v, int) for v in (request.view_args or {}).values()):
+                return handle_domain_error(NotFound())
+            return handle_domain_error(ValidationFailed(_l("A number is out of range.")))
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         if wants_json():
             return json_error("internal_error", "Internal server error.", 500)
         return render_template("errors/error.html", status=500, message=None), 500
+
+
+def _number_out_of_range(error: Exception) -> bool:
+    """PostgreSQL refused a value too large for its integer column (SQLSTATE 22003)."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "22003"

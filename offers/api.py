@@ -7,9 +7,19 @@ from dataclasses import replace
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from cpa_network.api.auth import api_user, authenticate_request, requires_role
 from cpa_network.api.openapi import document
+from cpa_network.api.pagination import (
+    LIST_QUERY,
+    choice_arg,
+    date_range,
+    json_object,
+    keyset_page,
+    next_offset_cursor,
+    offset_window,
+)
 from cpa_network.errors import NotFound, ValidationFailed
 from cpa_network.extensions import csrf, db
 from offers import access, catalog, moderation, services
@@ -24,6 +34,7 @@ from offers.api_docs import (
 )
 from offers.models import Offer
 from offers.stats import offer_metrics
+from offers.status import STATUSES
 
 bp = Blueprint("offers_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -78,8 +89,6 @@ def _typed(body: dict, name: str, kind):
 
 def parse_offer(body, base: services.OfferData | None) -> services.OfferData:
     """The request body as OfferData; on PATCH, given fields replace those of `base`."""
-    if not isinstance(body, dict):
-        raise ValidationFailed(_l("Send a JSON object."))
     known = {f.name for f in dataclass_fields(services.OfferData)}
     changes = {}
     for name, kind in SCALARS.items():
@@ -142,7 +151,7 @@ def _status_target(body: dict) -> str | None:
                      422: ("`validation_failed` with `fields`.", ERROR)})
 @requires_role("advertiser")
 def create_offer():
-    body = request.get_json(silent=True)
+    body = json_object()
     target = _status_target(body)
     offer = services.create_offer(api_user(), parse_offer(body, None),
                                   submit=target != st.DRAFT)
@@ -152,31 +161,43 @@ def create_offer():
 
 @bp.get("/offers")
 @document("List offers", roles=("advertiser", "publisher"), tags=("offers",),
-          description="An advertiser gets their own offers; a publisher (or `scope=catalog`) "
-                      "the catalog with 30-day EPC and CR.",
-          query={name: {"type": "string"} for name in
-                 ("scope", "q", "category", "country", "payout_type", "currency", "sort")}
-          | {"page": {"type": "integer"}, "per_page": {"type": "integer"}},
-          responses={200: ("Offers.", OFFER_LIST)})
+          description="An advertiser gets their own offers, newest first; a publisher (or "
+                      "`scope=catalog`) the catalog with 30-day EPC and CR, in `sort` order.",
+          query={"scope": {"enum": ["own", "catalog"]}, "q": {"type": "string"},
+                 "category": {"type": "string"}, "country": {"type": "string"},
+                 "payout_type": {"type": "string"}, "currency": {"type": "string"},
+                 "sort": {"enum": list(catalog.SORTS)}, "status": {"enum": list(STATUSES)},
+                 **LIST_QUERY},
+          responses={200: ("Offers.", OFFER_LIST),
+                     404: ("`not_found`: no catalog for an account that is not a publisher.",
+                           ERROR)})
 def list_offers():
     """The advertiser's own offers; for a publisher (or ?scope=catalog) the catalog."""
-    user = api_user()
-    if user.is_advertiser and request.args.get("scope") != "catalog":
-        return jsonify(offers=[offer_json(o, owner=True) for o in services.offers_of(user)])
+    user, args = api_user(), request.args
+    scope = choice_arg("scope", ("own", "catalog"))
+    choice_arg("sort", catalog.SORTS)
+    if user.is_advertiser and scope != "catalog":
+        query = select(Offer).where(Offer.advertiser_id == user.id)
+        if status := choice_arg("status", STATUSES):
+            query = query.where(Offer.status == status)
+        rows, cursor = keyset_page(date_range(query, Offer.created_at), Offer.id)
+        return jsonify(offers=[offer_json(o, owner=True) for o in rows], next_cursor=cursor)
     if not user.is_publisher:
         raise NotFound(_l("No catalog for this account."))
-    args = request.args
     query = catalog.CatalogQuery(text=args.get("q", ""), category=args.get("category", ""),
                                  country=args.get("country", ""),
                                  payout_type=args.get("payout_type", ""),
                                  currency=args.get("currency", ""), sort=args.get("sort", ""))
-    page, metrics = catalog.search_catalog(user, query, page=args.get("page", 1, type=int),
-                                           per_page=min(args.get("per_page", 50, type=int), 100))
-    return jsonify(offers=[offer_json(o, metrics=metrics[o.id]) for o in page.items],
-                   page=page.page, pages=page.pages, total=page.total)
+    offset, limit = offset_window()
+    found = date_range(catalog.catalog_select(user, query), Offer.created_at)
+    total = db.session.scalar(select(func.count()).select_from(found.order_by(None).subquery()))
+    rows = list(db.session.scalars(found.offset(offset).limit(limit)))
+    metrics = offer_metrics([o.id for o in rows], current_app.config["CATALOG_MIN_CLICKS"])
+    return jsonify(offers=[offer_json(o, metrics=metrics[o.id]) for o in rows],
+                   next_cursor=next_offset_cursor(offset, limit, total))
 
 
-def _readable(offer_id: int) -> tuple[Offer, bool]:
+def readable_offer(offer_id: int) -> tuple[Offer, bool]:
     user = api_user()
     offer = db.session.get(Offer, offer_id)
     if offer is not None and offer.advertiser_id == user.id:
@@ -191,7 +212,7 @@ def _readable(offer_id: int) -> tuple[Offer, bool]:
           responses={200: ("The offer (postback_secret for its owner).", OFFER),
                      404: ("`not_found`: not yours, or not in your catalog.", ERROR)})
 def get_offer(offer_id: int):
-    offer, owner = _readable(offer_id)
+    offer, owner = readable_offer(offer_id)
     metrics = offer_metrics([offer.id], current_app.config["CATALOG_MIN_CLICKS"])[offer.id]
     return jsonify(offer_json(offer, owner=owner, metrics=metrics))
 
@@ -204,9 +225,9 @@ def get_offer(offer_id: int):
 @requires_role("advertiser")
 def update_offer(offer_id: int):
     offer = services.owned_offer(api_user(), offer_id)
-    body = request.get_json(silent=True)
+    body = json_object()
     target = _status_target(body)
-    if set(body or {}) - {"status"}:
+    if set(body) - {"status"}:
         services.update_offer(offer, parse_offer(body, services.offer_data_from(offer)))
     if target is not None and target != offer.status:
         if offer.status == st.PENDING and target == st.ACTIVE:
@@ -224,10 +245,12 @@ def update_offer(offer_id: int):
                      422: ("`reason_required` or `validation_failed`.", ERROR)})
 @requires_role("admin")
 def moderate_offer(offer_id: int):
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     decision, reason = body.get("decision"), body.get("reason") or ""
-    if not isinstance(decision, str) or not isinstance(reason, str):
+    if not isinstance(decision, str):
         raise ValidationFailed(fields={"decision": [_l("approve or reject")]})
+    if not isinstance(reason, str):
+        raise ValidationFailed(fields={"reason": [_l("Wrong type.")]})
     offer = moderation.moderate(offer_id, api_user(), decision, reason)
     db.session.commit()
     return jsonify(offer_json(offer))

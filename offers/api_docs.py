@@ -2,6 +2,7 @@
 publishers/api.py)."""
 
 from cpa_network.api.openapi import ref, register_schema
+from cpa_network.api.pagination import list_schema
 from offers.models import CAP_METRICS, CAP_PERIODS, CAP_SCOPES, CATEGORIES
 from offers.status import STATUSES
 from payouts.currency import CURRENCIES
@@ -67,9 +68,7 @@ OFFER = register_schema("Offer", {
             "cr": {"type": ["number", "null"]}, "is_new": {"type": "boolean"}}},
     },
 })
-OFFER_LIST = {"type": "object", "required": ["offers"], "properties": {
-    "offers": {"type": "array", "items": OFFER}, "page": {"type": "integer"},
-    "pages": {"type": "integer"}, "total": {"type": "integer"}}}
+OFFER_LIST = list_schema("offers", OFFER)
 MODERATION_REQUEST = {"type": "object", "required": ["decision"], "properties": {
     "decision": {"enum": ["approve", "reject"]},
     "reason": {"type": "string", "description": "Required to reject; shown to the advertiser."}}}
@@ -112,9 +111,7 @@ CONVERSION = register_schema("Conversion", {
                                                     "or insufficient_funds."},
     },
 })
-CONVERSION_LIST = {"type": "object", "required": ["conversions"], "properties": {
-    "conversions": {"type": "array", "items": CONVERSION}, "page": {"type": "integer"},
-    "pages": {"type": "integer"}, "total": {"type": "integer"}}}
+CONVERSION_LIST = list_schema("conversions", CONVERSION)
 PROMO_CONVERSION_REQUEST = {"type": "object", "required": ["promo_code", "goal", "txid"],
                             "properties": {
     "promo_code": {"type": "string"}, "goal": {"type": "string"},
@@ -127,3 +124,11 @@ PROMO_CONVERSION_REQUEST = {"type": "object", "required": ["promo_code", "goal",
 REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {
     "reason": {"type": "string", "maxLength": 500}}}
 APPROVE_REQUEST = {"type": "object", "properties": {"reason": {"type": "string"}}}
+BULK_REQUEST = {"type": "object", "required": ["ids", "decision"], "properties": {
+    "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 500},
+    "decision": {"enum": ["approve", "reject"]},
+    "reason": {"type": "string", "description": "Required to reject."}}}
+BULK_RESULT = {"type": "object", "required": ["decided", "skipped"], "properties": {
+    "decided": {"type": "array", "items": {"type": "integer"}},
+    "skipped": {"type": "array", "items": {"type": "object", "required": ["id", "reason"],
+                "properties": {"id": {"type": "integer"}, "reason": {"type": "string"}}}}}}

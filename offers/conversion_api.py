@@ -8,13 +8,25 @@ from flask_babel import lazy_gettext as _l
 
 from cpa_network.api.auth import api_user, authenticate_request, requires_role
 from cpa_network.api.openapi import document
+from cpa_network.api.pagination import (
+    LIST_QUERY,
+    bool_arg,
+    choice_arg,
+    date_range,
+    int_arg,
+    json_object,
+    keyset_page,
+)
 from cpa_network.errors import DomainError, Forbidden, ValidationFailed, json_error
 from cpa_network.extensions import csrf, db
 from offers import postbacks, review
 from offers.api_docs import (
     APPROVE_REQUEST,
+    BULK_REQUEST,
+    BULK_RESULT,
     CONVERSION,
     CONVERSION_LIST,
+    CONVERSION_STATUSES,
     ERROR,
     PROMO_CONVERSION_REQUEST,
     REJECT_REQUEST,
@@ -57,9 +69,7 @@ def _as_advertiser() -> bool:
     raise Forbidden(_l("This needs the %(roles)s role.", roles="advertiser or publisher"))
 
 
-def _promo_params(body) -> dict[str, str]:
-    if not isinstance(body, dict):
-        raise ValidationFailed(_l("Send a JSON object."))
+def _promo_params(body: dict) -> dict[str, str]:
     params = {}
     for name in PROMO_FIELDS:
         value = body.get(name)
@@ -82,13 +92,14 @@ def _promo_params(body) -> dict[str, str]:
                      200: ("A duplicate: the original conversion.", CONVERSION),
                      202: ("Recorded but `fraud_suspected` (held) or `insufficient_funds` "
                            "(waits for funds).", CONVERSION),
+                     400: ("`invalid_request`: promo_code, goal or txid missing.", ERROR),
                      404: ("`unknown_promo_code`.", ERROR),
                      409: ("`offer_paused`, `cap_reached` or `sequence_incomplete`.", ERROR),
                      422: ("`goal_unknown`, `amount_invalid`, `currency_mismatch`, "
                            "`amount_below_minimum` or `validation_failed`.", ERROR)})
 @requires_role("advertiser")
 def create_conversion():
-    params = _promo_params(request.get_json(silent=True))
+    params = _promo_params(json_object())
     advertiser_id = api_user().id
     answer = postbacks.receive(
         lambda trace: postbacks.ingest_promo(advertiser_id, params, trace), params,
@@ -103,25 +114,24 @@ def create_conversion():
 @bp.get("/conversions")
 @document("List conversions", roles=("advertiser", "publisher"), tags=("conversions",),
           description="An advertiser gets the conversions of their offers; a publisher (or "
-                      "`role=publisher`) their own. Dates are UTC days, `until` inclusive; "
-                      "`sub` matches any of sub1..sub5.",
-          query={"status": {"enum": ["pending", "approved", "rejected", "awaiting_funds"]},
-                 "offer_id": {"type": "integer"}, "publisher_id": {"type": "integer"},
-                 "since": {"type": "string", "format": "date"},
-                 "until": {"type": "string", "format": "date"}, "sub": {"type": "string"},
+                      "`role=publisher`) their own. `sub` matches any of sub1..sub5.",
+          query={"status": {"enum": CONVERSION_STATUSES},
+                 "offer_id": {"type": "integer", "minimum": 1},
+                 "publisher_id": {"type": "integer", "minimum": 1}, "sub": {"type": "string"},
                  "held": {"type": "boolean"}, "role": {"enum": ["advertiser", "publisher"]},
-                 "page": {"type": "integer"}, "per_page": {"type": "integer"}},
+                 **LIST_QUERY},
           responses={200: ("Conversions, newest first.", CONVERSION_LIST)})
 def list_conversions():
+    choice_arg("role", ("advertiser", "publisher"))
     advertiser = _as_advertiser()
+    choice_arg("status", CONVERSION_STATUSES)
+    int_arg("offer_id"), int_arg("publisher_id"), bool_arg("held")
     user, f = api_user(), review.filter_from(request.args)
     query = review.advertiser_query(user.id, f) if advertiser else review.publisher_query(
         user.id, f)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=min(request.args.get("per_page", 50, type=int), 100),
-                       error_out=False)
-    return jsonify(conversions=[conversion_json(c, advertiser=advertiser) for c in page.items],
-                   page=page.page, pages=page.pages, total=page.total)
+    rows, cursor = keyset_page(date_range(query, Conversion.created_at), Conversion.id)
+    return jsonify(conversions=[conversion_json(c, advertiser=advertiser) for c in rows],
+                   next_cursor=cursor)
 
 
 @bp.get("/conversions/<int:conversion_id>")
@@ -173,3 +183,29 @@ def approve_conversion(conversion_id: int):
 @requires_role("advertiser")
 def reject_conversion(conversion_id: int):
     return _decide(conversion_id, "reject")
+
+
+@bp.post("/conversions/bulk")
+@document("Approve or reject many conversions", roles=("advertiser",), tags=("conversions",),
+          request=BULK_REQUEST,
+          description="Each conversion is decided on its own: one that is not yours, already "
+                      "decided or held for review is skipped with the reason, the rest are "
+                      f"decided. At most {review.MAX_BULK} ids per call.",
+          responses={200: ("What was decided and what was skipped.", BULK_RESULT),
+                     422: ("`reason_required` (to reject) or `validation_failed`.", ERROR)})
+@requires_role("advertiser")
+def bulk_decide():
+    body = json_object()
+    ids, decision, reason = body.get("ids"), body.get("decision"), body.get("reason", "")
+    if not isinstance(ids, list) or not ids or len(ids) > review.MAX_BULK or \
+            any(type(i) is not int for i in ids):
+        raise ValidationFailed(fields={"ids": [_l("A list of 1 to %(n)s conversion ids.",
+                                                  n=review.MAX_BULK)]})
+    if decision not in review.DECISIONS:
+        raise ValidationFailed(fields={"decision": [_l("approve or reject")]})
+    if not isinstance(reason, str):
+        raise ValidationFailed(fields={"reason": [_l("Wrong type.")]})
+    result = review.decide_many(api_user(), ids, decision, reason)
+    db.session.commit()
+    return jsonify(decided=result.done,
+                   skipped=[{"id": i, "reason": why} for i, why in result.skipped.items()])

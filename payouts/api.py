@@ -6,6 +6,13 @@ from flask_babel import lazy_gettext as _l
 
 from cpa_network.api import api_user, bp, requires_role
 from cpa_network.api.openapi import document, ref, register_schema
+from cpa_network.api.pagination import (
+    LIST_QUERY,
+    choice_arg,
+    date_range,
+    keyset_page,
+    list_schema,
+)
 from cpa_network.errors import ValidationFailed
 from cpa_network.extensions import db
 from payouts import deposits, statements, withdrawals
@@ -95,8 +102,9 @@ def create_deposit():
     """Sandbox: credited at once (status succeeded). Stripe: pay at `checkout_url`."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise AmountInvalid(_l("Send a JSON object with an integer amount in minor units and a "
-                               "currency, for example {\"amount\": 10000, \"currency\": \"USD\"}."))
+        message = _l("Send a JSON object with an integer amount in minor units and a "
+                     "currency, for example {\"amount\": 10000, \"currency\": \"USD\"}.")
+        raise AmountInvalid(message, fields={"amount": [message]})
     user = api_user()
     account = body.get("account") or ("escrow" if user.is_advertiser else "available")
     if account not in DEPOSIT_ACCOUNTS:
@@ -118,6 +126,19 @@ def create_deposit():
 @requires_role("advertiser", "publisher")
 def get_deposit(deposit_id: int):
     return jsonify(deposit_json(deposits.deposit_for_user(deposit_id, api_user())))
+
+
+@bp.route("/deposits")
+@document("Your deposits and top-ups, newest first", roles=("advertiser", "publisher"),
+          tags=("money",),
+          query={"status": {"enum": [s.value for s in DepositStatus]}, **LIST_QUERY},
+          responses={200: ("A page of deposits.", list_schema("deposits", DEPOSIT))})
+@requires_role("advertiser", "publisher")
+def list_deposits():
+    status = choice_arg("status", [s.value for s in DepositStatus])
+    query = deposits.deposits_query(api_user().id, status, kind=None)
+    rows, cursor = keyset_page(date_range(query, Deposit.created_at), Deposit.id)
+    return jsonify(deposits=[deposit_json(d) for d in rows], next_cursor=cursor)
 
 
 @bp.route("/balances")
@@ -163,15 +184,11 @@ PAYOUT = register_schema("Withdrawal", {
                        "description": "When it was paid or failed."},
     },
 })
-WITHDRAWALS = register_schema("Withdrawals", {
-    "type": "object", "required": ["withdrawals"],
-    "properties": {"withdrawals": {"type": "array", "items": ref("Withdrawal")}},
-})
+WITHDRAWALS = register_schema("Withdrawals", list_schema("withdrawals", ref("Withdrawal")))
 WITHDRAWAL_REQUEST = {"type": "object", "required": ["amount", "currency"],
                       "properties": {"amount": {**MINOR, "description": "Minor units; at least "
                                                 "the minimum payout, at most what is available."},
                                      "currency": CURRENCY}}
-MAX_LISTED = 100
 
 
 def payout_json(payout: Payout) -> dict:
@@ -204,8 +221,9 @@ def payout_json(payout: Payout) -> dict:
 def create_withdrawal():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise AmountInvalid(_l("Send a JSON object with an integer amount in minor units and a "
-                               "currency, for example {\"amount\": 5000, \"currency\": \"USD\"}."))
+        message = _l("Send a JSON object with an integer amount in minor units and a "
+                     "currency, for example {\"amount\": 5000, \"currency\": \"USD\"}.")
+        raise AmountInvalid(message, fields={"amount": [message]})
     payout = withdrawals.request_withdrawal(api_user(), body.get("amount"), body.get("currency"))
     db.session.commit()
     return jsonify(payout_json(payout)), 201
@@ -213,17 +231,15 @@ def create_withdrawal():
 
 @bp.route("/withdrawals")
 @document("Your withdrawals, newest first", roles=("publisher",), tags=("money",),
-          query={"status": {"enum": [s.value for s in PayoutStatus]},
-                 "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LISTED}},
-          responses={200: ("At most `limit` (default 50) withdrawals.", WITHDRAWALS)})
+          query={"status": {"enum": [s.value for s in PayoutStatus]}, **LIST_QUERY},
+          description="`created_from`/`created_to` filter on `requested_at`.",
+          responses={200: ("A page of withdrawals.", WITHDRAWALS)})
 @requires_role("publisher")
 def list_withdrawals():
-    status = request.args.get("status") or None
-    if status is not None and status not in PayoutStatus.__members__.values():
-        raise ValidationFailed(fields={"status": [_l("Unknown status.")]})
-    limit = min(max(request.args.get("limit", 50, type=int), 1), MAX_LISTED)
-    found = withdrawals.payouts_of(api_user().id, status, limit)
-    return jsonify(withdrawals=[payout_json(payout) for payout in found])
+    status = choice_arg("status", [s.value for s in PayoutStatus])
+    query = withdrawals.payouts_query(api_user().id, status)
+    rows, cursor = keyset_page(date_range(query, Payout.requested_at), Payout.id)
+    return jsonify(withdrawals=[payout_json(payout) for payout in rows], next_cursor=cursor)
 
 
 @bp.route("/withdrawals/<int:payout_id>")

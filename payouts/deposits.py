@@ -196,11 +196,21 @@ def deposit_for_user(deposit_id: int, user: User) -> Deposit:
     return deposit
 
 
+def deposits_query(owner_id: int, status: str | None = None,
+                   kind: AccountKind | None = AccountKind.ADVERTISER_ESCROW):
+    """The owner's top-ups (of one account kind, or all with None), newest first: a select,
+    for lists and pages."""
+    query = select(Deposit).where(Deposit.owner_id == owner_id)
+    if kind is not None:
+        query = query.where(Deposit.account_kind == kind)
+    if status:
+        query = query.where(Deposit.status == status)
+    return query.order_by(Deposit.id.desc())
+
+
 def recent_deposits(owner_id: int, limit: int = 20,
                     kind: AccountKind = AccountKind.ADVERTISER_ESCROW) -> list[Deposit]:
-    return list(db.session.scalars(select(Deposit).where(Deposit.owner_id == owner_id,
-                                                         Deposit.account_kind == kind)
-                                   .order_by(Deposit.id.desc()).limit(limit)))
+    return list(db.session.scalars(deposits_query(owner_id, kind=kind).limit(limit)))
 
 
 def open_deposits(owner_id: int, kind: AccountKind, currency: str) -> list[Deposit]:

@@ -144,8 +144,13 @@ def payout_for_user(payout_id: int, user: User) -> Payout:
     return payout
 
 
-def payouts_of(publisher_id: int, status: str | None = None, limit: int = 50) -> list[Payout]:
+def payouts_query(publisher_id: int, status: str | None = None):
+    """The publisher's payouts, newest first (a select, for lists and pages)."""
     query = select(Payout).where(Payout.publisher_id == publisher_id)
     if status:
         query = query.where(Payout.status == status)
-    return list(db.session.scalars(query.order_by(Payout.id.desc()).limit(limit)))
+    return query.order_by(Payout.id.desc())
+
+
+def payouts_of(publisher_id: int, status: str | None = None, limit: int = 50) -> list[Payout]:
+    return list(db.session.scalars(payouts_query(publisher_id, status).limit(limit)))

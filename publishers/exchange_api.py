@@ -6,6 +6,14 @@ from flask_babel import lazy_gettext as _l
 
 from cpa_network.api.auth import api_user, requires_role
 from cpa_network.api.openapi import document, ref, register_schema
+from cpa_network.api.pagination import (
+    LIST_QUERY,
+    choice_arg,
+    instant_arg,
+    list_schema,
+    next_offset_cursor,
+    offset_window,
+)
 from cpa_network.database import utcnow
 from cpa_network.errors import ValidationFailed
 from cpa_network.extensions import db
@@ -55,7 +63,8 @@ LOT_DETAIL = register_schema("LotDetail", {"allOf": [LOT, {"type": "object", "pr
 SALE = register_schema("LotSale", {"type": "object", "required": [
     "id", "lot_id", "status", "price", "currency", "bought_at", "guarantee_until"],
     "properties": {"id": {"type": "integer"}, "lot_id": {"type": "integer"},
-                   "referral_id": {"type": "integer"},
+                   "referral_id": {"type": "integer"}, "seller_id": {"type": "integer"},
+                   "buyer_id": {"type": "integer"},
                    "status": {"enum": ["in_guarantee", "disputed", "released", "refunded"]},
                    "price": MINOR, "currency": {"enum": list(CURRENCIES)},
                    "bought_at": TIME, "guarantee_until": TIME}})
@@ -84,6 +93,7 @@ def lot_json(summary: exchange_stats.LotSummary) -> dict:
 
 def sale_json(sale: LotSale) -> dict:
     return {"id": sale.id, "lot_id": sale.lot_id, "referral_id": sale.referral_id,
+            "seller_id": sale.seller_id, "buyer_id": sale.buyer_id,
             "status": sale.status, "price": sale.price, "currency": sale.currency,
             "bought_at": _iso(sale.bought_at), "guarantee_until": _iso(sale.guarantee_until)}
 
@@ -92,16 +102,22 @@ def sale_json(sale: LotSale) -> dict:
 @document("Lots on the referral exchange", roles=("publisher",), tags=("exchange",),
           query={"currency": {"enum": list(CURRENCIES)},
                  "sort": {"enum": list(exchange_browse.SORTS)},
-                 "max_risk": {"enum": ["low", "medium", "high"]}},
-          responses={200: ("Listed lots.", {"type": "object", "properties": {
-              "lots": {"type": "array", "items": LOT}}})})
+                 "max_risk": {"enum": ["low", "medium", "high"]}, **LIST_QUERY},
+          description="`created_from`/`created_to` filter on `listed_at`.",
+          responses={200: ("Listed lots, in `sort` order.", list_schema("lots", LOT))})
 @requires_role("publisher")
 def list_lots():
-    args = request.args
     query = exchange_browse.BrowseQuery(
-        currency=args.get("currency", "") if args.get("currency") in CURRENCIES else "",
-        max_risk=args.get("max_risk", ""), sort=args.get("sort", "listed"))
-    return jsonify(lots=[lot_json(s) for s in exchange_browse.browse(query)])
+        currency=choice_arg("currency", CURRENCIES) or "",
+        max_risk=choice_arg("max_risk", ("low", "medium", "high")) or "",
+        sort=choice_arg("sort", exchange_browse.SORTS) or "listed")
+    low, high = instant_arg("created_from"), instant_arg("created_to", end=True)
+    found = [s for s in exchange_browse.browse(query)
+             if (low is None or s.lot.listed_at >= low)
+             and (high is None or s.lot.listed_at < high)]
+    offset, limit = offset_window()
+    return jsonify(lots=[lot_json(s) for s in found[offset:offset + limit]],
+                   next_cursor=next_offset_cursor(offset, limit, len(found)))
 
 
 @bp.post("/lots")
@@ -172,3 +188,61 @@ def buy_lot(lot_id: int):
     sale = exchange.buy_lot(api_user(), lot_id)
     db.session.commit()
     return jsonify(sale_json(sale)), 201
+
+
+@bp.get("/exchange/mine")
+@document("Your lots, sales and purchases", roles=("publisher",), tags=("exchange",),
+          responses={200: ("Your side of the exchange (the newest 200 of each).", {
+              "type": "object", "required": ["listed", "sales", "purchases"], "properties": {
+                  "listed": {"type": "array", "items": LOT},
+                  "sales": {"type": "array", "items": SALE},
+                  "purchases": {"type": "array", "items": SALE}}})})
+@requires_role("publisher")
+def my_exchange():
+    user_id, now = api_user().id, utcnow()
+    return jsonify(
+        listed=[lot_json(exchange_stats.summarize(lot, now))
+                for lot in exchange_browse.listed_by(user_id)],
+        sales=[sale_json(s) for s in exchange_browse.sales_of(user_id, "seller")],
+        purchases=[sale_json(s) for s in exchange_browse.sales_of(user_id, "buyer")])
+
+
+@bp.post("/lots/<int:lot_id>/withdraw")
+@document("Take your lot off the exchange", roles=("publisher",), tags=("exchange",),
+          responses={200: ("The lot, status `withdrawn`.", LOT),
+                     409: ("`lot_not_available`: already sold or withdrawn.", ref("Error"))})
+@requires_role("publisher")
+def withdraw_lot(lot_id: int):
+    lot = exchange.withdraw_lot(api_user(), lot_id)
+    db.session.commit()
+    return jsonify(lot_json(exchange_stats.summarize(lot)))
+
+
+@bp.get("/sales/<int:sale_id>")
+@document("One of your exchange sales or purchases", roles=("publisher",), tags=("exchange",),
+          responses={200: ("The sale.", SALE)})
+@requires_role("publisher")
+def get_sale(sale_id: int):
+    return jsonify(sale_json(exchange.sale_for(api_user(), sale_id)))
+
+
+@bp.post("/sales/<int:sale_id>/dispute")
+@document("Dispute a purchase", roles=("publisher",), tags=("exchange",),
+          request={"type": "object", "required": ["reason"], "properties": {
+              "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}},
+          description="The buyer, within the guarantee period: the money stays in escrow "
+                      "until the operator decides.",
+          responses={200: ("The sale, status `disputed`.", SALE),
+                     409: ("`not_disputable`: the guarantee has ended or it is decided.",
+                           ref("Error")),
+                     422: ("`reason_required` or `validation_failed`.", ref("Error"))})
+@requires_role("publisher")
+def dispute_sale(sale_id: int):
+    body = request.get_json(silent=True)
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(reason, str) or len(reason) > 1000:
+        raise ValidationFailed(fields={"reason": [_l("Say what is wrong (at most 1000 "
+                                                     "characters).")]})
+    sale = exchange.open_dispute(api_user(), sale_id, reason)
+    db.session.commit()
+    return jsonify(sale_json(sale))

@@ -4,13 +4,17 @@
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
+from cpa_network.accounts.models import User
 from cpa_network.api.auth import api_user, requires_role
 from cpa_network.api.openapi import document, register_schema
+from cpa_network.api.pagination import choice_arg, int_arg
 from cpa_network.database import utcnow
-from cpa_network.errors import ValidationFailed
+from cpa_network.errors import NotFound, ValidationFailed
+from cpa_network.extensions import db
 from cpa_network.replica import reads_replica
 from offers.api_docs import ERROR
 from publishers import leaderboards, reports
+from publishers import ratings as ratings_service
 from publishers.api import bp
 from publishers.reports import Audience, StatsRow
 
@@ -92,7 +96,7 @@ def _audience(user) -> tuple[str, Audience]:
                  "group_by": {"enum": list(dict.fromkeys(reports.GROUPS +
                                                          reports.ADVERTISER_GROUPS))},
                  "role": {"enum": ["publisher", "advertiser"]},
-                 "offer_id": {"type": "integer"}, "country": {"type": "string"}},
+                 "offer_id": {"type": "integer", "minimum": 1}, "country": {"type": "string"}},
           responses={200: ("Rows and per-currency totals.", STATS),
                      422: ("`bad_date`, `bad_range`, `bad_group_by` or `bad_role`.", ERROR)})
 @requires_role("publisher", "advertiser")
@@ -113,7 +117,7 @@ def stats():
     else:
         period = reports.period_of(f"{DEFAULT_DAYS}d", tz, utcnow())
     rows = reports.report(audience, period.start, period.end, group_by, tz,
-                          offer_id=args.get("offer_id", type=int),
+                          offer_id=int_arg("offer_id"),
                           country=(args.get("country") or "").upper() or None)
     return jsonify({"from": period.first.isoformat(), "to": period.last.isoformat(),
                     "timezone": str(tz), "group_by": group_by, "role": role,
@@ -127,20 +131,21 @@ def stats():
                       "with `country`, `days` (30 or 90) or `offer_id` (your own offer, "
                       "advertisers) it is computed from the rollups for the call.",
           query={"category": {"type": "string"}, "country": {"type": "string"},
-                 "days": {"enum": list(leaderboards.WINDOWS)}, "offer_id": {"type": "integer"},
-                 "limit": {"type": "integer", "maximum": 500}},
+                 "days": {"enum": list(leaderboards.WINDOWS)},
+                 "offer_id": {"type": "integer", "minimum": 1},
+                 "limit": {"type": "integer", "minimum": 1, "maximum": 500}},
           responses={200: ("The ranking, best first.", RATINGS),
                      404: ("`not_found`: not your offer.", ERROR),
                      422: ("`bad_category`.", ERROR)})
 @requires_role("publisher", "advertiser")
 def ratings():
     args = request.args
+    days = choice_arg("days", [str(d) for d in leaderboards.WINDOWS])
     filters = leaderboards.filters_of(args.get("category", ""), args.get("country", ""),
-                                      args.get("days", 90))
-    limit = max(1, min(args.get("limit", 100, type=int), 500))
-    if args.get("offer_id", type=int) is not None:
-        _offer, board = leaderboards.offer_board(api_user(), args.get("offer_id", type=int),
-                                                 filters)
+                                      days or 90)
+    limit = int_arg("limit", 100, maximum=500)
+    if (offer_id := int_arg("offer_id")) is not None:
+        _offer, board = leaderboards.offer_board(api_user(), offer_id, filters)
     else:
         board = leaderboards.board(filters, limit=limit)
     return jsonify({
@@ -148,10 +153,41 @@ def ratings():
         "window_days": board.filters.window_days, "offer_id": board.filters.offer_id,
         "live": board.live, "total": board.total,
         "computed_at": board.computed_at.isoformat() if board.computed_at else None,
-        "ratings": [{"rank": s.rank, "publisher_id": person.id,
-                     "display_name": person.display_name, "score": s.score,
-                     "previous_score": s.previous_score, "trend": s.trend,
-                     "parts": {p.name: p.points for p in s.parts},
-                     "approved": s.inputs.get("approved", 0), "clicks": s.inputs.get("clicks", 0),
-                     "badges": [str(b.label) for b in s.badges]}
-                    for s, person in board.rows[:limit]]})
+        "ratings": [rating_json(s, person) for s, person in board.rows[:limit]]})
+
+
+def rating_json(s, person) -> dict:
+    return {"rank": s.rank, "publisher_id": person.id, "display_name": person.display_name,
+            "score": s.score, "previous_score": s.previous_score, "trend": s.trend,
+            "parts": {p.name: p.points for p in s.parts},
+            "approved": s.inputs.get("approved", 0), "clicks": s.inputs.get("clicks", 0),
+            "badges": [str(b.label) for b in s.badges]}
+
+
+PUBLISHER_RATING = register_schema("PublisherRating", {
+    "type": "object", "required": ["publisher_id", "display_name", "network", "categories"],
+    "properties": {"publisher_id": {"type": "integer"}, "display_name": {"type": "string"},
+                   "network": {"oneOf": [RATING, {"type": "null"}],
+                               "description": "null: not rated yet (no traffic in the "
+                                              "window)."},
+                   "categories": {"type": "array", "items": {"allOf": [RATING, {
+                       "type": "object", "properties": {"scope": {"type": "string"},
+                                                        "ranked": {"type": "integer"}}}]}}}})
+
+
+@bp.get("/ratings/publishers/<int:publisher_id>")
+@document("One publisher's rating", roles=("publisher", "advertiser"), tags=("ratings",),
+          description="Score 0-100, rank, trend, parts and badges, network-wide and per "
+                      "category; ratings are public to every account by design.",
+          responses={200: ("The rating.", PUBLISHER_RATING),
+                     404: ("`not_found`: no such publisher.", ERROR)})
+@requires_role("publisher", "advertiser")
+def publisher_rating(publisher_id: int):
+    person = db.session.get(User, publisher_id)
+    if person is None or not person.is_publisher:
+        raise NotFound(_l("No such publisher."))
+    snapshot = ratings_service.publisher_rating(publisher_id)
+    return jsonify(publisher_id=person.id, display_name=person.display_name,
+                   network=rating_json(snapshot, person) if snapshot else None,
+                   categories=[rating_json(s, person) | {"scope": s.scope, "ranked": s.ranked}
+                               for s in ratings_service.scopes_of(publisher_id)])

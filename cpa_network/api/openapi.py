@@ -84,6 +84,12 @@ def _operation(rule, method: str, doc: dict) -> dict:
             responses[str(status)]["content"] = {"application/json": {"schema": schema}}
     for status, text in COMMON_ERRORS.items():
         responses.setdefault(status, {"description": text})
+    if "{" in _CONVERTER.sub(r"{\1}", rule.rule):
+        responses.setdefault("404", {"description": "`not_found`: no such object, or not "
+                                                    "yours."})
+    if doc["query"] or (doc["request"] is not None and method in ("POST", "PUT", "PATCH")):
+        responses.setdefault("422", {"description": "`validation_failed`: `fields` names the "
+                                                    "bad parameters or body fields."})
     for response in responses.values():
         response.setdefault("content", {"application/json": {"schema": ref("Error")}})
     responses["429"].setdefault("headers", {"Retry-After": RETRY_AFTER})
@@ -124,7 +130,12 @@ def build_spec(app: Flask | None = None) -> dict:
             "description": "Amounts are integers in minor units (cents, kopecks) beside an ISO "
                            "`currency`, as Stripe does. Authenticate with "
                            "`Authorization: Bearer <api key>`; keys have scopes `read` and "
-                           "`write`. Errors: `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
+                           "`write`. Errors: `{\"error\": {\"code\", \"message\", \"fields\"}}`; "
+                           "`fields` names each bad parameter or body field. Lists take "
+                           "`limit` (default 50, at most 200) and `cursor` (the previous "
+                           "page's `next_cursor`; null on the last page); lists of dated rows "
+                           "take `created_from`/`created_to` (ISO 8601 date or date-time, UTC "
+                           "without an offset; a date as `created_to` includes that day).",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

@@ -38,6 +38,13 @@ def test_me_answers_what_the_document_says(client, app, app_context):
     jsonschema.validate(denied.json, response_schema(spec, "/api/v1/me", "get", 401))
 
 
-def test_reference_page_lists_operations(client):
+def test_reference_page_lists_operations(client, app):
     html = client.get("/api").get_data(as_text=True)
     assert "/api/v1/me" in html and "Who the key belongs to" in html
+    with app.app_context():
+        spec = build_spec(app)
+    missing = [f"{method} {path}" for path, methods in spec["paths"].items()
+               for method, operation in methods.items()
+               if f'id="{operation["operationId"]}"' not in html]
+    assert missing == []
+    assert "Rows per page (default 50, at most 200)." in html

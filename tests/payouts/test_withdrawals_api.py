@@ -51,7 +51,8 @@ def test_refusals_have_a_code_and_a_field(client, app_context, body, status, cod
     assert response.status_code == status, response.json
     assert response.json["error"]["code"] == code
     assert response.json["error"]["fields"]
-    assert client.get("/api/v1/withdrawals", headers=bearer(key)).json == {"withdrawals": []}
+    assert client.get("/api/v1/withdrawals", headers=bearer(key)).json == {
+        "withdrawals": [], "next_cursor": None}
 
 
 def test_refusals_about_the_account_and_the_role(client, app_context):
@@ -74,7 +75,8 @@ def test_a_publisher_sees_only_their_own_withdrawals(client, app_context):
     other = make_api_key(connected_publisher())
     assert client.get(f"/api/v1/withdrawals/{made['id']}", headers=bearer(other)).status_code \
         == 404
-    assert client.get("/api/v1/withdrawals", headers=bearer(other)).json == {"withdrawals": []}
+    assert client.get("/api/v1/withdrawals", headers=bearer(other)).json == {
+        "withdrawals": [], "next_cursor": None}
     assert client.get("/api/v1/withdrawals?status=nope", headers=bearer(owner)).status_code == 422
 
 

@@ -75,9 +75,10 @@ def _disputed(owner):
             lambda: db.session.get(LotSale, sale_id).status == "disputed")
 
 
-def _own_referral(owner):
+def _own_referral(owner, path="/referrals/{}/refback", method="POST",
+                  data=(("refback", "50"),)):
     referral = make_user("publisher", upline=owner)
-    return (f"/referrals/{referral.id}/refback", "POST", {"refback": "50"},
+    return (path.format(referral.id), method, dict(data),
             lambda: commissions.refback_of(referral.id) == 0)
 
 
@@ -100,4 +101,13 @@ def cases(case):
              _withdrawn_lot("/api/v1/lots/{}")),
         case("publishers_api.buy_lot", ("publisher",), ("advertiser",),
              _withdrawn_lot("/api/v1/lots/{}/buy", "POST")),
+        case("publishers_api.withdraw_lot", ("publisher",), ("advertiser",),
+             _listed_lot("/api/v1/lots/{}/withdraw")),
+        case("publishers_api.get_sale", ("publisher",), ("advertiser",),
+             _own_purchase("/api/v1/sales/{}")),
+        case("publishers_api.dispute_sale", ("publisher",), ("advertiser",),
+             _own_purchase("/api/v1/sales/{}/dispute", "POST", {"reason": "mine"})),
+        case("publishers_api.set_refback", ("publisher",), ("advertiser",),
+             lambda owner: _own_referral(owner, "/api/v1/referrals/{}/refback", "PUT",
+                                         (("refback_percent", 50),))),
     ]

@@ -30,32 +30,32 @@ def _own_offer(path, method="GET", data=None, live=False):
     return make
 
 
-def _own_creative(owner):
+def _own_creative(owner, path="/advertiser/offers/{}/creatives/{}/delete", method="POST"):
     offer = make_offer(owner, live=False)
     db.session.add(Creative(offer_id=offer.id, kind="text", headline="Ad"))
     db.session.commit()
     creative_id = db.session.scalar(select(Creative.id))
-    return (f"/advertiser/offers/{offer.id}/creatives/{creative_id}/delete", "POST", {},
+    return (path.format(offer.id, creative_id), method, {},
             lambda: db.session.get(Creative, creative_id) is not None)
 
 
-def _own_grant(owner):
+def _own_grant(owner, path="/advertiser/offers/{}/access/{}/revoke", method="POST"):
     offer = make_offer(owner, live=False, visibility="private")
     publisher = make_user("publisher")
     access.invite_publisher(offer, publisher.email)
     db.session.commit()
-    return (f"/advertiser/offers/{offer.id}/access/{publisher.id}/revoke", "POST", {},
+    return (path.format(offer.id, publisher.id), method, {},
             lambda: db.session.scalar(select(func.count(OfferAccess.id))) == 1)
 
 
-def _no_creatives(owner):
-    make = _own_offer("/advertiser/offers/{}/creatives", "POST", {"add": "1", "headline": "x"})
+def _no_creatives(owner, path="/advertiser/offers/{}/creatives", data=(("add", "1"),)):
+    make = _own_offer(path, "POST", {**dict(data), "headline": "x"})
     url, method, data, _ = make(owner)
     return url, method, data, lambda: db.session.scalar(select(func.count(Creative.id))) == 0
 
 
-def _no_grants(owner):
-    make = _own_offer("/advertiser/offers/{}/access", "POST", {"email": "x@example.com"})
+def _no_grants(owner, path="/advertiser/offers/{}/access"):
+    make = _own_offer(path, "POST", {"email": "x@example.com"})
     url, method, data, _ = make(owner)
     return url, method, data, lambda: db.session.scalar(select(func.count(OfferAccess.id))) == 0
 
@@ -96,6 +96,18 @@ def cases(case):
         case("offers.delete_creative", ("advertiser",), ("publisher",), _own_creative),
         case("offers.invite", ("advertiser",), ("publisher",), _no_grants),
         case("offers.revoke", ("advertiser",), ("publisher",), _own_grant),
+        case("offers_api.list_creatives", ("advertiser",), ("publisher",),
+             lambda owner: _own_creative(owner, "/api/v1/offers/{}/creatives", "GET")),
+        case("offers_api.add_text_ad", ("advertiser",), ("publisher",),
+             lambda owner: _no_creatives(owner, "/api/v1/offers/{}/creatives", ())),
+        case("offers_api.delete_creative", ("advertiser",), ("publisher",),
+             lambda owner: _own_creative(owner, "/api/v1/offers/{}/creatives/{}", "DELETE")),
+        case("offers_api.list_access", ("advertiser",), ("publisher",),
+             _own_offer("/api/v1/offers/{}/access")),
+        case("offers_api.invite_publisher", ("advertiser",), ("publisher",),
+             lambda owner: _no_grants(owner, "/api/v1/offers/{}/access")),
+        case("offers_api.revoke_access", ("advertiser",), ("publisher",),
+             lambda owner: _own_grant(owner, "/api/v1/offers/{}/access/{}", "DELETE")),
         case("offers_api.get_offer", ("advertiser",), ("publisher",),
              _own_offer("/api/v1/offers/{}")),
         case("offers_api.update_offer", ("advertiser",), ("publisher",),

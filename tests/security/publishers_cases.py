@@ -5,6 +5,7 @@ from tests.offers.helpers import make_offer
 PUBLIC_ROUTES = {
     "ratings.publisher": "publisher ratings are shown to every signed-in user by design: "
                          "advertisers pick performers from them",
+    "publishers_api.publisher_rating": "the same rating as `ratings.publisher`, over the API",
 }
 
 

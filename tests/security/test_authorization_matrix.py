@@ -139,6 +139,8 @@ CASES = [
          _ledger_transaction("/balance/transactions/{}")),
     Case("ledger_admin.transaction", ("admin",), ("advertiser",),
          _ledger_transaction("/admin/ledger/transactions/{}")),
+    Case("api.get_transaction", ("advertiser",), ("publisher",),
+         _ledger_transaction("/api/v1/transactions/{}")),
     Case("earnings.payout_detail", ("publisher",), ("advertiser",),
          _payout_view("/earnings/payouts/{}")),
     Case("api.get_withdrawal", ("publisher",), ("advertiser",),
