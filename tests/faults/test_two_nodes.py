@@ -17,7 +17,7 @@ from offers import stream
 from offers.conversion_models import Conversion
 from offers.tasks import approve_due_conversions
 from offers.tracking_models import Click
-from payouts import withdrawals
+from payouts import escrow, withdrawals
 from payouts.models import LedgerTransaction, Payout
 from payouts.tasks import send_payout
 from tests.factories import make_user
@@ -25,7 +25,7 @@ from tests.faults.node_app import TICKS
 from tests.faults.servers import Visitor, app_env
 from tests.offers.conversion_helpers import assert_books_balance, postback_url
 from tests.offers.helpers import BROWSER, make_link, make_offer
-from tests.payouts.helpers import connect_stripe_account, earn
+from tests.payouts.helpers import connect_stripe_account, fund_escrow
 from tests.payouts.workers import wait_until
 
 CLICKS = 120
@@ -44,6 +44,17 @@ def queues_idle() -> bool:
                for name in QUEUES)
 
 
+def earn(publisher_id: int, amount: int, number: int) -> None:
+    """Approved earnings, as tests.payouts.helpers.earn makes them, but under conversion ids far
+    from the real conversions' (the helper's 1, 2, 3 would collide with their ledger keys)."""
+    advertiser_id = make_user("advertiser").id
+    conversion_id = 1_000_000 + number
+    fund_escrow(advertiser_id, amount, key=f"test-earn:{conversion_id}")
+    escrow.hold_conversion(conversion_id, advertiser_id, publisher_id, "USD", amount, 0)
+    escrow.approve_conversion(conversion_id)
+    db.session.commit()
+
+
 def keys(pattern: str) -> list[str]:
     db.session.expire_all()
     return list(db.session.scalars(select(LedgerTransaction.idempotency_key).where(
@@ -55,10 +66,10 @@ def test_two_nodes_and_two_workers_do_everything_exactly_once(
     offer = make_offer(hold_days=0)
     tokens = [make_link(offer).token for _ in range(2)]
     payout_ids = []
-    for _ in range(PAYOUTS):
+    for n in range(PAYOUTS):
         publisher = make_user("publisher")
         connect_stripe_account(publisher, stripe_workers)
-        earn(publisher.id, 80_00)
+        earn(publisher.id, 80_00, n)
         payout_ids.append(withdrawals.request_withdrawal(publisher, 60_00, "USD").id)
         db.session.commit()
     for payout_id in payout_ids:  # a second and third job per payout: the workers race on each
@@ -113,7 +124,7 @@ def test_two_nodes_and_two_workers_do_everything_exactly_once(
         get_queue("default").enqueue(approve_due_conversions)
 
     def settled() -> bool:
-        return (len(keys("conversion:%:settle")) == CONVERTED
+        return (len(keys("conversion:%:settle")) == CONVERTED + PAYOUTS
                 and len(keys("payout:%:settle")) == PAYOUTS)
 
     wait_until(settled, timeout=60, what="approvals and payouts")
@@ -134,9 +145,11 @@ def test_two_nodes_and_two_workers_do_everything_exactly_once(
     conversions = list(db.session.scalars(select(Conversion)))
     assert sorted(c.txid for c in conversions) == sorted(f"TX-{n}" for n in range(CONVERTED))
     assert {c.status for c in conversions} == {"approved"}
-    assert sorted(keys("conversion:%:hold")) == sorted(
+    earned = {f"conversion:{1_000_000 + n}:{step}" for n in range(PAYOUTS)
+              for step in ("hold", "settle")}
+    assert sorted(set(keys("conversion:%:hold")) - earned) == sorted(
         f"conversion:{c.id}:hold" for c in conversions)
-    assert sorted(keys("conversion:%:settle")) == sorted(
+    assert sorted(set(keys("conversion:%:settle")) - earned) == sorted(
         f"conversion:{c.id}:settle" for c in conversions)
     payouts = list(db.session.scalars(select(Payout).where(Payout.id.in_(payout_ids))))
     assert {p.status for p in payouts} == {"paid"}
