@@ -2,6 +2,7 @@
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 
@@ -77,6 +78,26 @@ def init_error_handlers(app: Flask) -> None:
             return response
         # werkzeug's descriptions are English-only: the page says it in the user's language.
         return render_template("errors/error.html", status=error.code, message=None), error.code
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error: DBAPIError):
+        if not error.connection_invalidated:
+            return handle_unexpected(error)
+        # The connection died mid-request (database restart, failover, a killed backend): its
+        # transaction is gone whole and the pool has dropped the connection, so the same request
+        # can simply be sent again.
+        app.logger.warning("database connection lost on %s %s: %s", request.method,
+                           request.path, error.orig)
+        from cpa_network.extensions import db
+
+        db.session.rollback()
+        message = _l("The service is briefly unavailable. Nothing was changed; please try again.")
+        if wants_json():
+            response, status = json_error("database_unavailable", message, 503)
+        else:
+            response, status = render_template("errors/error.html", status=503,
+                                               message=None), 503
+        return response, status, {"Retry-After": "1"}
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

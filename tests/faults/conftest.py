@@ -1,0 +1,14 @@
+import pytest
+
+from tests.faults.servers import Processes
+
+
+@pytest.fixture
+def processes():
+    """Processes the test starts; every one is killed (with its process group) at the end."""
+    with Processes() as started:
+        yield started
+
+
+# The Stripe fake wired into the apps and worker processes (shared with the payout tests).
+from tests.payouts.conftest import fast_retries, stripe_fake, stripe_workers  # noqa: E402, F401
