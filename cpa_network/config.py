@@ -74,7 +74,6 @@ ENVIRONMENT_SETTINGS = {
     "EXCHANGE_COMMISSION_BP": ("EXCHANGE_COMMISSION_BP", int),
     "EXCHANGE_GUARANTEE_DAYS": ("EXCHANGE_GUARANTEE_DAYS", int),
     "EXCHANGE_MIN_OWNED_DAYS": ("EXCHANGE_MIN_OWNED_DAYS", int),
-    "DB_PING_IDLE_S": ("DB_PING_IDLE_S", float),
 }
 
 
@@ -84,8 +83,8 @@ class Config:
     APP_ENV = "production"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'cpa_network.sqlite3'}"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # no pre-ping at every checkout: see DB_PING_IDLE_S
-    DB_PING_IDLE_S = 10.0  # ping a pooled connection before use only after this long idle
+    # A pooled connection is pinged before use, so a database restart fails no request.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # A read replica for the statistics pages and API (empty: they read the primary).
     DATABASE_REPLICA_URL = ""
     REDIS_URL = "redis://127.0.0.1:6379/0"

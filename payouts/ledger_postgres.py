@@ -7,8 +7,8 @@ then writes the transaction `ON CONFLICT (idempotency_key) DO NOTHING`, its post
 balances. A refusal writes nothing and leaves the caller's transaction usable, without the cost
 of a savepoint. The commit is the caller's, where the deferred trigger checks the balance again.
 
-The call goes straight to the psycopg connection under the session's: SQLAlchemy's statement
-pipeline cost more than the statement itself (it is a post per conversion, approval and payout).
+The call is plain SQL on the session's connection (`exec_driver_sql`): no statement to compile,
+no ORM; a post happens per conversion, approval and payout.
 The session then gets the transaction row as a persistent object (its postings load on first
 use) and the new balances of the accounts it already holds, so it never reads a stale one.
 """
@@ -45,8 +45,7 @@ def post(key: str, reason: str, description: str, refs: dict, fingerprint: str,
          created_at: datetime, pairs: list[tuple[int, int]]) -> list[Outcome]:
     """Run `ledger_post` in the session's transaction; its rows (at least one)."""
     db.session.flush()  # what the session holds goes first, as an autoflush would
-    driver = db.session.connection().connection.driver_connection
-    rows = driver.execute(POST, (
+    rows = db.session.connection().exec_driver_sql(POST, (
         key, reason, description, json.dumps(refs), fingerprint, created_at,
         [account_id for account_id, _ in pairs], [amount for _, amount in pairs],
         NEGATIVE_KINDS)).fetchall()

@@ -82,7 +82,7 @@ def test_a_connection_killed_mid_approval_fails_cleanly_and_the_pool_recovers(
                                  {"approve": "Approve"},
                                  page=f"/advertiser/conversions/{conversion_id}")
 
-    with backend_killed_after(app, database_url, "WITH TXN AS") as killed:
+    with backend_killed_after(app, database_url, "SELECT * FROM LEDGER_POST") as killed:
         failed = approve(first.id)
     assert killed, "the approval never wrote to the ledger"
     body = failed.get_data(as_text=True)
