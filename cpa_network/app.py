@@ -151,10 +151,10 @@ def register_listeners(app: Flask) -> None:
     from cpa_network.accounts.services import register_block_listener
     from cpa_network.background.services import register_job_kinds
     from offers.bulk_review import JOB_KINDS as CONVERSION_JOB_KINDS
-    from publishers.exports import JOB_KINDS as STATS_JOB_KINDS
     from offers.fraud import init_login_trace, reject_publisher_conversions
     from offers.tasks import fund_awaiting_conversions
     from payouts.deposits import register_credit_listener
+    from publishers.exports import JOB_KINDS as STATS_JOB_KINDS
 
     register_block_listener(app, reject_publisher_conversions)
     register_job_kinds(app, *CONVERSION_JOB_KINDS, *STATS_JOB_KINDS)

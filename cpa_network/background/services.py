@@ -1,6 +1,5 @@
 """Background jobs: kinds registered by the packages, starting one, reading its progress,
-writing its file, and pruning old ones. `count` may be None when only `run` knows the total
-(it then sets `job.progress_total` itself before its first batch). The run loop is `cpa_network.background.tasks`."""
+writing its file, and pruning old ones. The run loop is `cpa_network.background.tasks`."""
 
 import secrets
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ class JobKind:
     count: Callable[[BackgroundJob], int] | None
     run: Callable[[BackgroundJob, int], Iterator[int]]
     summary: Callable[[BackgroundJob], list] | None = None
+    # `count` may be None when only `run` knows the total; it then sets job.progress_total.
 
 
 def register_job_kinds(app: Flask, *kinds: JobKind) -> None:

@@ -56,7 +56,7 @@ def test_export_job_end_to_end_owner_only(app, client, app_context):
 
 
 def test_a_short_range_streams_at_once(client, app_context):
-    offer, link, click = live_setup()
+    offer, _link, click = live_setup()
     client.get(postback_url(offer, click, txid="S-1"))
     client.login(offer.advertiser.email)
     today = utcnow().date()
