@@ -1,4 +1,4 @@
-"""background jobs (exports, bulk decisions) with progress
+"""background jobs (exports, bulk decisions) with progress; daily rating points (the trend)
 
 Revision ID: 0011_background_jobs
 Revises: 0008_exchange
@@ -40,9 +40,20 @@ def upgrade():
     )
     with op.batch_alter_table('background_jobs', schema=None) as batch_op:
         batch_op.create_index('ix_background_jobs_owner_created', ['owner_id', 'created_at'], unique=False)
+    op.create_table('publisher_rating_days',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('publisher_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['publisher_id'], ['users.id'], name=op.f('fk_publisher_rating_days_publisher_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_publisher_rating_days')),
+    sa.UniqueConstraint('publisher_id', 'day', name='publisher_rating_day_once')
+    )
 
 
 def downgrade():
+    op.drop_table('publisher_rating_days')
     with op.batch_alter_table('background_jobs', schema=None) as batch_op:
         batch_op.drop_index('ix_background_jobs_owner_created')
     op.drop_table('background_jobs')
