@@ -22,6 +22,13 @@
     }
   });
 
+  // Sign-up: the browser's time zone, so dates show in local time from the first page.
+  document.querySelectorAll('input[type="hidden"][name="timezone"]').forEach(function (field) {
+    try {
+      if (!field.value) field.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (e) { /* an old browser: the profile has the setting */ }
+  });
+
   // Confirm before forms that move money or block people: <form data-confirm="...">.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -39,3 +39,19 @@ def test_times_show_in_the_readers_zone(client, app_context):
     client.login(user.email)
     page = client.get("/jobs").get_data(as_text=True)
     assert "15.01.2026, 12:05" in page and "09:05" not in page  # UTC+3
+
+
+def test_signup_keeps_the_browsers_time_zone(client, app_context):
+    from sqlalchemy import select
+
+    from cpa_network.accounts.models import User
+
+    page = client.get("/signup").get_data(as_text=True)
+    assert 'name="timezone" type="hidden"' in page or 'type="hidden" name="timezone"' in page
+    for email, zone, kept in (("msk@example.com", "Europe/Moscow", "Europe/Moscow"),
+                              ("odd@example.com", "Mars/Olympus", "UTC")):
+        client.submit("/signup", {"email": email, "password": "correct-horse-1",
+                                  "confirm": "correct-horse-1", "roles": "publisher",
+                                  "timezone": zone})
+        client.submit("/logout", page="/dashboard")
+        assert db.session.scalar(select(User.timezone).where(User.email == email)) == kept
