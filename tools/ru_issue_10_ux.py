@@ -96,4 +96,10 @@ RU = {
         "пролежит на гарантийном счёте биржи. До тех пор можно открыть спор; после продавец "
         "получит оплату.",
     "Yes, buy for %(price)s": "Да, купить за %(price)s",
+    "Menu": "Меню",
+    "Create your first offer": "Создать первый оффер",
+    "Score over time": "Балл во времени",
+    "The network score per day, last %(days)s days": "Балл по сети по дням, последние %(days)s дн.",
+    "The same numbers as a table": "Те же числа таблицей",
+    "Your links": "Ваши ссылки",
 }
