@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from cpa_network.accounts.models import User
 from cpa_network.background.services import JobKind, start_job
+from cpa_network.errors import ValidationFailed
 from cpa_network.extensions import db
 from offers import conversions, review
 from offers.conversion_export import EXPORT_KIND
@@ -57,7 +58,7 @@ def plan_bulk_review(advertiser: User, ids: list[int] | None = None,
 def start_bulk_review(advertiser: User, ids: list[int], decision: str, reason: str = ""):
     """Queue the job that decides `ids` (already planned); the caller commits."""
     if decision not in review.DECISIONS:
-        raise review.ValidationFailed(fields={"decision": [_l("approve or reject")]})
+        raise ValidationFailed(fields={"decision": [_l("approve or reject")]})
     if decision == "reject" and not reason.strip():
         raise conversions.ReasonRequired(
             fields={"reason": [conversions.ReasonRequired.default_message]})

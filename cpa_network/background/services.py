@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from cpa_network.background.models import DONE, FAILED, BackgroundJob
+from cpa_network.background.models import DONE, FAILED, QUEUED, RUNNING, BackgroundJob
 from cpa_network.csvfile import csv_text
 from cpa_network.database import utcnow
 from cpa_network.errors import NotFound
@@ -44,11 +44,17 @@ def job_kind(name: str) -> JobKind:
 
 def start_job(owner_id: int, kind: str, params: dict, download_name: str | None = None
               ) -> BackgroundJob:
-    """A queued job, enqueued once the caller's transaction commits."""
+    """A queued job, enqueued once the caller's transaction commits. The same request while an
+    identical job is unfinished (a double click, a reload) returns that job instead."""
     from cpa_network.background.tasks import run_background_job
     from cpa_network.jobs import enqueue_after_commit
 
     job_kind(kind)  # an unknown kind fails here, not in the worker
+    for unfinished in db.session.scalars(select(BackgroundJob).where(
+            BackgroundJob.owner_id == owner_id, BackgroundJob.kind == kind,
+            BackgroundJob.status.in_((QUEUED, RUNNING)))):
+        if unfinished.params == params:
+            return unfinished
     job = BackgroundJob(owner_id=owner_id, kind=kind, params=params, result={},
                         download_name=download_name)
     if download_name:

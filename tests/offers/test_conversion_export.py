@@ -34,6 +34,8 @@ def test_export_job_end_to_end_owner_only(app, client, app_context):
     started = client.get(f"/advertiser/conversions/export.csv?offer_id={offer.id}")
     assert started.status_code == 303
     job_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    again = client.get(f"/advertiser/conversions/export.csv?offer_id={offer.id}")
+    assert again.headers["Location"] == started.headers["Location"]  # a reload: the same job
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert '<progress id="job-progress"' in page and "Waiting to start" in page
     assert client.get(f"/jobs/{job_id}/download").status_code == 404  # not yet
