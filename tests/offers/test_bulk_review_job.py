@@ -68,7 +68,7 @@ def test_bulk_asks_first_then_a_worker_approves_each_once(app, client, app_conte
                             page="/advertiser/conversions")
     job_id = int(re.search(r"/jobs/(\d+)$", started.headers["Location"]).group(1))
     assert _job(job_id).status == "queued"
-    assert run_worker_burst(app, "--no-beat").returncode == 0
+    assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
     job = _job(job_id)
     assert (job.status, job.progress_done, job.progress_total) == ("done", 300, 300)
     assert {c.status for c in conversions()} == {"approved"}

@@ -39,7 +39,7 @@ def test_export_job_end_to_end_owner_only(app, client, app_context):
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert '<progress id="job-progress"' in page and "Waiting to start" in page
     assert client.get(f"/jobs/{job_id}/download").status_code == 404  # not yet
-    assert run_worker_burst(app, "--no-beat").returncode == 0
+    assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
     db.session.expire_all()
     job = db.session.get(BackgroundJob, job_id)
     assert (job.status, job.progress_done, job.progress_total) == ("done", 2, 2)
@@ -74,7 +74,7 @@ def test_old_jobs_and_their_files_are_pruned(app, client, app_context):
     client.login(offer.advertiser.email)
     job_id = int(client.get("/advertiser/conversions/export.csv").headers["Location"]
                  .rsplit("/", 1)[1])
-    assert run_worker_burst(app, "--no-beat").returncode == 0
+    assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
     db.session.expire_all()
     job = db.session.get(BackgroundJob, job_id)
     path = services.file_path(job)

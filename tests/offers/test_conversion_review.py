@@ -77,7 +77,7 @@ def test_bulk_review_with_filters(app, client, app_context):
     client.submit("/advertiser/conversions/bulk",
                   {"conversion_id": ids, "approve": "1", "confirmed": "yes"},
                   page="/advertiser/conversions")
-    assert run_worker_burst(app, "--no-beat").returncode == 0
+    assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
     db.session.expire_all()
     assert [c.status for c in conversions()] == ["rejected"] * 3 + ["approved"]
     assert_books_balance()

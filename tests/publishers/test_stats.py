@@ -83,7 +83,7 @@ def test_a_long_period_exports_through_a_job(app, client, app_context):
     started = client.get("/stats/export.csv?period=90d&group_by=sub1")
     assert started.status_code == 303 and "/jobs/" in started.headers["Location"]
     job_id = int(started.headers["Location"].rsplit("/", 1)[1])
-    assert run_worker_burst(app, "--no-beat").returncode == 0
+    assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
     db.session.expire_all()
     job = db.session.get(BackgroundJob, job_id)
     assert (job.status, job.progress_done, job.progress_total) == ("done", 4, 4)
