@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from cpa_network.admin.views import bp as admin_bp
     from cpa_network.api import bp as api_bp
     from cpa_network.api.reference import bp as api_docs_bp
+    from cpa_network.background.views import bp as jobs_bp
     from cpa_network.i18n import bp as i18n_bp
     from cpa_network.notifications import api as notifications_api  # noqa: F401 - API routes
     from cpa_network.notifications.views import bp as notifications_bp
@@ -103,7 +104,7 @@ def register_blueprints(app: Flask) -> None:
                       payouts_admin_bp, queues_bp, tracking_bp, offers_bp, moderation_bp,
                       offers_api_bp, postbacks_bp, conversions_bp, fraud_bp, conversions_api_bp,
                       publishers_bp, publishers_api_bp, stats_bp, ratings_bp, exchange_bp,
-                      exchange_admin_bp, referrals_bp):
+                      exchange_admin_bp, referrals_bp, jobs_bp):
         app.register_blueprint(blueprint)
     # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
     from offers.fastpath import ClickFastPath
@@ -151,13 +152,18 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_listeners(app: Flask) -> None:
     """Callbacks lower layers run without importing upward: a blocked publisher's conversions
-    are rejected, logins are traced for fraud checks, new escrow funds waiting conversions."""
+    are rejected, logins are traced for fraud checks, new escrow funds waiting conversions,
+    background jobs find the kinds (exports, bulk review) the packages define."""
     from cpa_network.accounts.services import register_block_listener
+    from cpa_network.background.services import register_job_kinds
+    from offers.bulk_review import JOB_KINDS as CONVERSION_JOB_KINDS
     from offers.fraud import init_login_trace, reject_publisher_conversions
     from offers.tasks import fund_awaiting_conversions
     from payouts.deposits import register_credit_listener
+    from publishers.exports import JOB_KINDS as STATS_JOB_KINDS
 
     register_block_listener(app, reject_publisher_conversions)
+    register_job_kinds(app, *CONVERSION_JOB_KINDS, *STATS_JOB_KINDS)
     init_login_trace(app)
     register_credit_listener(app, fund_awaiting_conversions)
 
@@ -165,6 +171,7 @@ def register_listeners(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """Operator commands (users, worker, ledger, payouts, demo), periodic jobs, demo steps."""
     from cpa_network.accounts.demo import create_people
+    from cpa_network.background.tasks import PERIODIC as BACKGROUND_JOBS
     from cpa_network.cli import init_cli
     from cpa_network.demo import demo_cli, register_demo_steps
     from cpa_network.schedule import register_periodic
@@ -186,7 +193,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tracking_cli)
     app.cli.add_command(payouts_cli)
     app.cli.add_command(ratings_cli)
-    register_periodic(app, *TRACKING_JOBS, *PAYOUT_JOBS, *PUBLISHER_JOBS)
+    register_periodic(app, *TRACKING_JOBS, *PAYOUT_JOBS, *PUBLISHER_JOBS, *BACKGROUND_JOBS)
     register_demo_steps(app, create_people, fund_advertisers, create_offers,
                         create_links_and_clicks, create_conversions, pay_publishers,
                         rate_publishers, create_lots)

@@ -34,6 +34,10 @@ ENVIRONMENT_SETTINGS = {
     "STRIPE_API_BASE": ("STRIPE_API_BASE", str),
     "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
     "UPLOAD_DIR": ("UPLOAD_DIR", str),
+    "EXPORT_DIR": ("EXPORT_DIR", str),
+    "EXPORT_KEEP_DAYS": ("EXPORT_KEEP_DAYS", int),
+    "EXPORT_DIRECT_MAX_DAYS": ("EXPORT_DIRECT_MAX_DAYS", int),
+    "BACKGROUND_BATCH_SIZE": ("BACKGROUND_BATCH_SIZE", int),
     "RATELIMIT_LOGIN": ("RATELIMIT_LOGIN", str),
     "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
     "RATELIMIT_POSTBACK": ("RATELIMIT_POSTBACK", str),
@@ -119,6 +123,11 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  # nosec B105 # a method name, not a password
     LAST_SEEN_RESOLUTION_S = 300  # how stale last_seen_at may get before it is rewritten
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+    # Background jobs (cpa_network/background): exports and bulk decisions with progress.
+    EXPORT_DIR = str(INSTANCE_DIR / "exports")  # finished CSV files, served only to their owner
+    EXPORT_KEEP_DAYS = 7  # a daily job deletes finished jobs and their files older than this
+    EXPORT_DIRECT_MAX_DAYS = 31  # a CSV export of up to this many days streams at once
+    BACKGROUND_BATCH_SIZE = 100  # items per committed batch (and progress step) of a job
     # Behind N reverse proxies, trust N hops of X-Forwarded-For/-Proto/-Host (0: none).
     PROXY_FIX_X_FOR = 0
 

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from payouts.currency import to_minor
@@ -15,6 +15,8 @@ class DecisionForm(FlaskForm):
                          description=_l("Required to reject; the publisher sees it."))
     approve = SubmitField(_l("Approve"))
     reject = SubmitField(_l("Reject"))
+    # Set by the bulk confirmation page's button; a decision without it only asks.
+    confirmed = HiddenField(default="")
 
     @property
     def decision(self) -> str:

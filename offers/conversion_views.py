@@ -3,9 +3,8 @@ details, and an offer's postback log with the "send test postback" tool."""
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +12,7 @@ from cpa_network.accounts.sessions import role_required
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
-from offers import conversions, postbacks, review, services
+from offers import bulk_review, conversion_export, conversions, postbacks, review, services
 from offers.conversion_forms import DecisionForm, TestPostbackForm
 from offers.conversion_models import STATUSES, PostbackLog
 from offers.conversions import STATUS_LABELS
@@ -45,28 +44,50 @@ def index():
 @bp.route("/conversions/bulk", methods=["POST"])
 @role_required("advertiser")
 def bulk():
+    """Tick conversions (or choose "all matching the filter"), confirm, then a job decides them."""
     form = DecisionForm()
-    ids = [int(v) for v in request.form.getlist("conversion_id") if v.isdigit()]
-    back = request.form.get("back") or url_for("conversions.index")
-    if not back.startswith("/advertiser/conversions"):
-        back = url_for("conversions.index")
-    if not form.validate_on_submit() or not ids:
+    everything = request.form.get("scope") == "filter"
+    ids = [int(v) for v in request.form.getlist("conversion_id") if v.isdigit() and len(v) < 19]
+    f = review.filter_from(request.args)
+    back = url_for("conversions.index", **request.args)
+    if not form.validate_on_submit() or not (ids or everything):
         flash(_("Tick the conversions to decide."), "danger")
         return redirect(back)
+    plan = bulk_review.plan_bulk_review(current_user, None if everything else ids, f)
+    if not plan.ids:
+        flash(_("None of these conversions can be decided: they are decided already."), "warning")
+        return redirect(back)
+    if form.decision == "reject" and not (form.reason.data or "").strip():
+        flash(_("Give a reason to reject; the publisher sees it."), "danger")
+        return redirect(back)
+    if form.confirmed.data != "yes":
+        return render_template("offers/bulk_confirm.html", form=form, plan=plan,
+                               decision=form.decision, everything=everything,
+                               ids=ids, args=request.args, back=back)
     try:
-        result = review.decide_many(current_user, ids, form.decision, form.reason.data or "")
+        job = bulk_review.start_bulk_review(current_user, plan.ids, form.decision,
+                                            form.reason.data or "")
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(back)
     db.session.commit()
-    flash(ngettext("%(num)d conversion decided.", "%(num)d conversions decided.",
-                   len(result.done)), "success")
-    if result.skipped:
-        flash(ngettext("%(num)d skipped: already decided or held for fraud review.",
-                       "%(num)d skipped: already decided or held for fraud review.",
-                       len(result.skipped)), "warning")
-    return redirect(back)
+    return redirect(url_for("jobs.detail", job_id=job.id), 303)
+
+
+@bp.route("/conversions/export.csv")
+@role_required("advertiser")
+def export():
+    """The filtered conversions as CSV: at once for a short date range, else through a job."""
+    f = review.filter_from(request.args)
+    if conversion_export.streams_directly(f):
+        response = Response(conversion_export.export_now(current_user, f), mimetype="text/csv")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{conversion_export.download_name(f)}"')
+        return response
+    job = conversion_export.start_export(current_user, f)
+    db.session.commit()
+    return redirect(url_for("jobs.detail", job_id=job.id), 303)
 
 
 @bp.route("/conversions/<int:conversion_id>")

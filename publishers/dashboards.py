@@ -2,13 +2,12 @@
 what was paid out): totals, conversions and earnings by status, a daily series, the funnel and
 one breakdown table; plus CSV for any table."""
 
-import csv
-import io
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from cpa_network.csvfile import csv_text
 from cpa_network.extensions import db
 from payouts.models import AccountKind, LedgerAccount, LedgerTransaction, Posting
 from publishers import reports
@@ -103,14 +102,6 @@ def csv_rows(rows: list[StatsRow]) -> list[tuple]:
 
 
 def to_csv(header: tuple, rows: list[tuple]) -> str:
-    buffer = io.StringIO()
-    # RFC 4180 line ends, so a cell holding a CR or LF is quoted and cannot start a new row.
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        # A cell starting with = + - @ (or a tab or CR before one) would be a formula in a
-        # spreadsheet: a leading quote makes it text (OWASP's CSV injection advice).
-        writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in "=+-@\t\r" else c
-                         for c in row])
-    return buffer.getvalue()
+    """CSV text; cells a spreadsheet would run as formulas are neutralised (cpa_network.csvfile)."""
+    return csv_text(rows, header)
 

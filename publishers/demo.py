@@ -81,7 +81,9 @@ def _click(rng, at, link, country: str) -> dict:
 
 def rate_publishers(context: DemoContext) -> None:
     """Ratings from the demo's rollups, as the scheduled job would compute them."""
+    from publishers.rating_history import backfill
     from publishers.rating_jobs import recompute_ratings
 
     db.session.flush()
+    backfill(context.now)  # the rating trend's earlier weeks, from the same rollups
     recompute_ratings(context.now)

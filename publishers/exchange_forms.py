@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -31,6 +32,8 @@ class SellForm(AmountForm):
 
 class BuyForm(FlaskForm):
     submit = SubmitField(_l("Buy this referral"))
+    # Set by the confirmation page's button; a post without it only asks.
+    confirmed = HiddenField(default="")
 
 
 class WithdrawLotForm(FlaskForm):

@@ -101,6 +101,13 @@ def buy(lot_id: int):
     form = BuyForm()
     if not form.validate_on_submit():
         return redirect(url_for("exchange.lot", lot_id=lot_id))
+    if form.confirmed.data != "yes":
+        found = exchange_browse.visible_lot(current_user, lot_id)
+        return render_template(
+            "publishers/exchange/confirm_buy.html", lot=found, form=form,
+            settings=exchange.settings(),
+            available=ledger.balance(AccountKind.PUBLISHER_AVAILABLE, current_user.id,
+                                     found.currency))
     try:
         sale = exchange.buy_lot(current_user, lot_id)
     except ledger.InsufficientFunds as error:

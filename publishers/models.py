@@ -1,9 +1,9 @@
 """Rating snapshots: one row per publisher x scope (the network, or one offer category), and one
 per offer, rewritten by the recompute job (`publishers.tasks.recompute_ratings`)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cpa_network.database import UTCDateTime, utcnow
@@ -55,3 +55,17 @@ class OfferRating(db.Model):
     approval_rate: Mapped[float | None] = mapped_column(Float)
     avg_hold_hours: Mapped[float | None] = mapped_column(Float)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PublisherRatingDay(db.Model):
+    """A publisher's network score as it stood at the end of a (UTC) day: the rating trend.
+    The recompute job keeps today's row current; earlier days stay as they were."""
+
+    __tablename__ = "publisher_rating_days"
+    __table_args__ = (UniqueConstraint("publisher_id", "day", name="publisher_rating_day_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publisher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column()

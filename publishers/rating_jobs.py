@@ -17,7 +17,7 @@ from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from offers.models import Offer
 from offers.tracking_models import TrafficHourly
-from publishers import conversion_inputs
+from publishers import conversion_inputs, rating_history
 from publishers.models import NETWORK_SCOPE, OfferRating, PublisherRating
 from publishers.rating_formula import (
     NetworkAverages,
@@ -171,6 +171,8 @@ def recompute_ratings(now: datetime | None = None) -> int:
     changed, keep = 0, set()
     for scope, scored in result.current.items():
         ranks = rank_scores({p: (s.score, s.inputs["approved"]) for p, s in scored.items()})
+        if scope == NETWORK_SCOPE:
+            rating_history.record_day(now.date(), {p: (scored[p].score, r) for p, r in ranks})
         previous = result.previous.get(scope, {})
         for publisher, rank in ranks:
             s = scored[publisher]

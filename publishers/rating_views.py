@@ -7,10 +7,11 @@ from flask_login import current_user, login_required
 
 from cpa_network.accounts.models import User
 from cpa_network.accounts.sessions import role_required
+from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, NotFound
 from cpa_network.extensions import db
 from offers.models import CATEGORIES
-from publishers import leaderboards, offer_ratings, ratings
+from publishers import leaderboards, offer_ratings, rating_history, ratings
 from publishers.forms import InviteFromBoardForm
 from publishers.rating_formula import WEIGHTS
 
@@ -85,7 +86,9 @@ def publisher(publisher_id: int):
         raise NotFound(_("No such publisher."))
     snapshot = ratings.publisher_rating(publisher_id)
     scopes = ratings.scopes_of(publisher_id)
+    points = rating_history.trend_of(publisher_id, utcnow().date())
     return render_template("publishers/rating.html", person=person, snapshot=snapshot,
+                           points=points, trend_chart=rating_history.chart_of(points),
                            scopes=scopes, categories=CATEGORIES, weights=WEIGHTS,
                            computed_at=ratings.last_recomputed_at(),
                            invite_form=_invite_form())

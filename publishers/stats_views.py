@@ -1,14 +1,15 @@
 """Statistics pages: the publisher's dashboard (with a live JSON feed and CSV export), the
 advertiser's and the operator's. Days are cut in the reader's time zone."""
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from cpa_network.accounts.sessions import role_required
 from cpa_network.database import utcnow
 from cpa_network.errors import ValidationFailed
+from cpa_network.extensions import db
 from cpa_network.replica import reads_replica
-from publishers import dashboards, network_dashboards, ratings, reports
+from publishers import dashboards, exports, network_dashboards, ratings, reports
 
 bp = Blueprint("stats", __name__)
 LIVE_POLL_MS = 5000
@@ -23,6 +24,16 @@ def requested_period(tz) -> reports.Period:
         except ValidationFailed:
             pass
     return reports.period_of(args.get("period", "7d"), tz, utcnow())
+
+
+@bp.app_context_processor
+def period_helpers() -> dict:
+    """`period_args(period)`: the query arguments that name a period in a link."""
+    def period_args(period: reports.Period) -> dict:
+        if period.code == "custom":
+            return {"from": period.first.isoformat(), "to": period.last.isoformat()}
+        return {"period": period.code}
+    return {"period_args": period_args}
 
 
 def csv_response(body: str, name: str) -> Response:
@@ -62,11 +73,22 @@ def publisher_live():
 
 @bp.route("/stats/export.csv")
 @role_required("publisher")
-@reads_replica
 def publisher_csv():
-    board = _publisher_dashboard()
-    body = dashboards.to_csv(dashboards.CSV_HEADER, dashboards.csv_rows(board.rows))
-    return csv_response(body, f"stats-{board.group_by}-{board.period.first}-{board.period.last}")
+    """The table as CSV: at once for a short period, else through a job with progress."""
+    tz = reports.zone(current_user.timezone)
+    group = request.args.get("group_by", "offer")
+    group = group if group in reports.GROUPS else "offer"
+    period = requested_period(tz)
+    return _export(exports.PUBLISHER_KIND, period, group, tz,
+                   f"stats-{group}-{period.first}-{period.last}")
+
+
+def _export(kind: str, period: reports.Period, group: str, tz, name: str) -> Response:
+    if exports.streams_directly(period) and request.args.get("background") != "1":
+        return csv_response(exports.export_now(kind, current_user.id, period, group, tz), name)
+    job = exports.start_stats_export(kind, current_user, period, group, name)
+    db.session.commit()
+    return redirect(url_for("jobs.detail", job_id=job.id), 303)
 
 
 @bp.route("/advertiser/stats")
@@ -84,17 +106,14 @@ def advertiser():
 
 @bp.route("/advertiser/stats/export.csv")
 @role_required("advertiser")
-@reads_replica
 def advertiser_csv():
     """?table=offers|publishers: the dashboard's table as CSV (the advertiser's own rows)."""
     table = "publishers" if request.args.get("table") == "publishers" else "offers"
     tz = reports.zone(current_user.timezone)
     period = requested_period(tz)
     group = "offer" if table == "offers" else "publisher"
-    rows = reports.report(reports.Audience(advertiser_id=current_user.id), period.start,
-                          period.end, group, tz)
-    body = dashboards.to_csv(dashboards.CSV_HEADER, dashboards.csv_rows(rows))
-    return csv_response(body, f"{table}-{period.first}-{period.last}")
+    return _export(exports.ADVERTISER_KIND, period, group, tz,
+                   f"{table}-{period.first}-{period.last}")
 
 
 @bp.route("/admin/stats")

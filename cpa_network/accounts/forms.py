@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -46,6 +47,8 @@ class SignupForm(FlaskForm):
     roles = MultiCheckboxField(_l("I join as"), choices=ROLE_CHOICES,
                                validators=[DataRequired(message=_l("Choose at least one role."))])
     referral_code = StringField(_l("Invite code"), validators=[Optional(), Length(max=16)])
+    # Filled in by static/js/app.js from the browser; changeable later on the profile.
+    timezone = HiddenField(validators=[Optional(), Length(max=64)])
     submit = SubmitField(_l("Create account"))
 
 

@@ -95,6 +95,13 @@ class SignUp:
     display_name: str = ""
     referral_code: str | None = None
     locale: str | None = None
+    timezone: str | None = None  # the browser's zone (static/js/app.js); unknown ones: UTC
+
+
+def _known_zone(name: str | None) -> str:
+    from zoneinfo import available_timezones
+
+    return name if name and name in available_timezones() else "UTC"
 
 
 def register_user(data: SignUp) -> User:
@@ -120,6 +127,7 @@ def register_user(data: SignUp) -> User:
         referred_by=upline,
         referred_at=now if upline else None,
         locale=data.locale,
+        timezone=_known_zone(data.timezone),
         registered_at=now,
         **{f"is_{role}": True for role in roles},
     )

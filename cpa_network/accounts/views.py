@@ -82,7 +82,7 @@ def signup():
                 email=form.email.data, password=form.password.data, roles=tuple(form.roles.data),
                 display_name=form.display_name.data or "",
                 referral_code=form.referral_code.data or None,
-                locale=session.get("locale"),
+                locale=session.get("locale"), timezone=form.timezone.data,
             ))
         except services.EmailTaken as error:
             form.email.errors.append(error.message)

@@ -4,7 +4,7 @@ Replaces ledger_lock_accounts (lock, then a second statement to write) with one 
 locks, checks and writes, so `post_transaction` costs one statement before the commit.
 
 Revision ID: 0015_ledger_post
-Revises: 0010_click_partitions
+Revises: 0011_background_jobs
 Create Date: 2026-11-22 16:00:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_ledger_post'
-down_revision = '0010_click_partitions'
+down_revision = '0011_background_jobs'
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,18 @@
 (function () {
   "use strict";
 
+  // On narrow screens the main navigation folds behind a "Menu" button (open without JS).
+  var toggle = document.querySelector(".nav-toggle");
+  var nav = document.getElementById("main-nav");
+  if (toggle && nav) {
+    toggle.hidden = false;
+    document.querySelector(".topbar").classList.add("nav-collapsible");
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   // Copy buttons: <button data-copy="#input-id">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
@@ -20,6 +32,13 @@
       document.execCommand("copy");
       done();
     }
+  });
+
+  // Sign-up: the browser's time zone, so dates show in local time from the first page.
+  document.querySelectorAll('input[type="hidden"][name="timezone"]').forEach(function (field) {
+    try {
+      if (!field.value) field.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (e) { /* an old browser: the profile has the setting */ }
   });
 
   // Confirm before forms that move money or block people: <form data-confirm="...">.

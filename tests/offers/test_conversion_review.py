@@ -10,6 +10,7 @@ from cpa_network.api.openapi import build_spec
 from cpa_network.extensions import db
 from offers.conversion_models import PostbackLog
 from payouts.models import AccountKind
+from tests.conftest import run_worker_burst
 from tests.cpa_network.test_openapi import response_schema
 from tests.factories import make_api_key, make_user
 from tests.offers.conversion_helpers import (
@@ -57,7 +58,7 @@ def test_advertiser_approves_and_rejects_on_the_pages(client, app_context):
     assert_books_balance()
 
 
-def test_bulk_review_with_filters(client, app_context):
+def test_bulk_review_with_filters(app, client, app_context):
     offer, link = _with_conversions(client, 4)
     ids = [c.id for c in conversions()]
     client.login(offer.advertiser.email)
@@ -66,13 +67,18 @@ def test_bulk_review_with_filters(client, app_context):
     assert all(f"#{i}<" in filtered.get_data(as_text=True) for i in ids)
     empty = client.get("/advertiser/conversions?sub=nothing-like-this").get_data(as_text=True)
     assert "No conversions" in empty
-    response = client.submit("/advertiser/conversions/bulk",
-                             {"conversion_id": ids[:3], "reject": "Reject",
-                              "reason": "Test orders"}, page="/advertiser/conversions",
-                             follow_redirects=True)
-    assert "3 conversions decided." in response.get_data(as_text=True)
-    client.submit("/advertiser/conversions/bulk", {"conversion_id": ids, "approve": "Approve"},
+    asked = client.submit("/advertiser/conversions/bulk",
+                          {"conversion_id": ids[:3], "reject": "Reject", "reason": "Test orders"},
+                          page="/advertiser/conversions")
+    assert "Reject 3 conversions?" in asked.get_data(as_text=True)
+    client.submit("/advertiser/conversions/bulk",
+                  {"conversion_id": ids[:3], "reject": "1", "reason": "Test orders",
+                   "confirmed": "yes"}, page="/advertiser/conversions")
+    client.submit("/advertiser/conversions/bulk",
+                  {"conversion_id": ids, "approve": "1", "confirmed": "yes"},
                   page="/advertiser/conversions")
+    assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
+    db.session.expire_all()
     assert [c.status for c in conversions()] == ["rejected"] * 3 + ["approved"]
     assert_books_balance()
 

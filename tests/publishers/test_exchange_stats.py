@@ -133,7 +133,10 @@ def test_exchange_pages(client, app_context):
                   "3. When the lot was listed", "4. The lot",
                   "5. Its own referrals", "Fair price", "Risk signals", "<svg"):
         assert label in page, label
-    response = client.submit(f"/exchange/lots/{lot.id}/buy", {}, page=f"/exchange/lots/{lot.id}")
+    asked = client.submit(f"/exchange/lots/{lot.id}/buy", {}, page=f"/exchange/lots/{lot.id}")
+    assert asked.status_code == 200 and "short of the price" in asked.get_data(as_text=True)
+    response = client.submit(f"/exchange/lots/{lot.id}/buy", {"confirmed": "yes"},
+                             page=f"/exchange/lots/{lot.id}")
     assert response.status_code == 302  # back to the lot: no money
     back = client.get(f"/exchange/lots/{lot.id}").get_data(as_text=True)
     assert "Top up at least" in back and f"/exchange/lots/{lot.id}/top-up" in back
@@ -160,7 +163,11 @@ def test_sell_dispute_and_resolve_through_the_pages(client, app_context):
     buyer = make_user("publisher", email="buyer@example.com")
     fund_available(buyer.id, 30_00)
     client.login(buyer.email)
-    bought = client.submit(f"/exchange/lots/{lot.id}/buy", {}, page=f"/exchange/lots/{lot.id}")
+    asked = client.submit(f"/exchange/lots/{lot.id}/buy", {}, page=f"/exchange/lots/{lot.id}")
+    assert "Buy " in asked.get_data(as_text=True) and "for $30.00?" in asked.get_data(as_text=True)
+    assert db.session.query(LotSale).count() == 0 and available(buyer.id) == 30_00
+    bought = client.submit(f"/exchange/lots/{lot.id}/buy", {"confirmed": "yes"},
+                           page=f"/exchange/lots/{lot.id}")
     sale = db.session.query(LotSale).one()
     assert bought.headers["Location"].endswith(f"/exchange/sales/{sale.id}")
     disputed = client.submit(f"/exchange/sales/{sale.id}/dispute", {"reason": "No activity."})

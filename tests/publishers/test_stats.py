@@ -68,6 +68,37 @@ def test_csv_export_has_the_tables_rows(client, app_context):
     assert len(rows) == 3
 
 
+def test_a_long_period_exports_through_a_job(app, client, app_context):
+    from cpa_network.background.models import BackgroundJob
+    from tests.conftest import run_worker_burst
+
+    offer = make_offer(name="Long offer")
+    publisher = make_user("publisher", email="pub@example.com")
+    link = make_link(offer, publisher)
+    now = utcnow()
+    for days in (1, 40, 80):
+        add_clicks(link, now - timedelta(days=days), 2, sub1=f"d{days}")
+    add_clicks(link, now - timedelta(days=3), 1, sub1="@SUM(A1)")
+    client.login("pub@example.com")
+    started = client.get("/stats/export.csv?period=90d&group_by=sub1")
+    assert started.status_code == 303 and "/jobs/" in started.headers["Location"]
+    job_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
+    db.session.expire_all()
+    job = db.session.get(BackgroundJob, job_id)
+    assert (job.status, job.progress_done, job.progress_total) == ("done", 4, 4)
+    download = client.get(f"/jobs/{job_id}/download")
+    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
+    download.close()
+    # The same table the page would stream for a short period, built from the same report.
+    assert sorted(r[0] for r in rows[1:]) == ["'@SUM(A1)", "d1", "d40", "d80"]
+    assert {r[0]: r[2] for r in rows[1:]}["d40"] == "2"
+    make_user("publisher", email="other@example.com")
+    client.submit("/logout", page="/stats")
+    client.login("other@example.com")
+    assert client.get(f"/jobs/{job_id}/download").status_code == 404
+
+
 def test_the_live_feed_follows_new_clicks(client, app_context):
     publisher = make_user("publisher", email="pub@example.com")
     link = make_link(make_offer(), publisher)

@@ -17,7 +17,13 @@ from sqlalchemy import select
 from cpa_network.accounts.models import ApiKey, User
 from cpa_network.extensions import db
 from tests.factories import make_api_key, make_user
-from tests.security import conversion_cases, exchange_cases, offers_cases, publishers_cases
+from tests.security import (
+    conversion_cases,
+    exchange_cases,
+    jobs_cases,
+    offers_cases,
+    publishers_cases,
+)
 
 # Routes whose ids are public by design (tokens and codes people share), with the reason.
 PUBLIC_OBJECT_ROUTES = {
@@ -151,6 +157,7 @@ CASES = [
     Case("admin.unblock", ("admin",), ("advertiser",), _admin_user_action("unblock")),
     *offers_cases.cases(Case),
     *conversion_cases.cases(Case),
+    *jobs_cases.cases(Case),
     Case("payouts_admin.payout", ("admin",), ("publisher",), _payout_view("/admin/payouts/{}")),
     Case("payouts_admin.retry", ("admin",), ("publisher",), _payout_retry),
     Case("queues_admin.job", ("admin",), ("advertiser",), _failed_job("")),
