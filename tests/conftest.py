@@ -10,6 +10,7 @@ threads and a second process must see them).
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -49,13 +50,47 @@ def database_url():
     admin.dispose()
 
 
+def _claim_tag() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{_worker_tag()}"
+
+
+def _abandoned(tag: bytes | None, number: int) -> bool:
+    """A claim of this host whose test process is gone, on a database no RQ worker (an orphan
+    of that run) still listens to: a killed run's number, safe to take over."""
+    if tag is None:
+        return True
+    host, _, rest = tag.decode().partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+        return False  # still running
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        return False
+    data = redis.Redis.from_url(f"{REDIS_SERVER_URL}/{number}")
+    try:
+        # the set keeps a SIGKILLed worker's key; the key itself lapses without heartbeats
+        return not any(data.exists(key) for key in data.smembers("rq:workers"))
+    finally:
+        data.close()
+
+
 @pytest.fixture(scope="session")
 def redis_url():
-    """Claim a Redis database number no other test run is using."""
+    """Claim a Redis database number no other test run is using (taking over a killed run's)."""
     control = redis.Redis.from_url(f"{REDIS_SERVER_URL}/0")
+    tag = _claim_tag()
     for number in range(1, 16):
         claim = f"cpa-test-claim:{number}"
-        if control.set(claim, _worker_tag(), nx=True, ex=6 * 3600):
+        if control.set(claim, tag, nx=True, ex=6 * 3600):
+            break
+        held = control.get(claim)
+        if _abandoned(held, number) and control.set(claim, tag, xx=True, ex=6 * 3600, get=True) \
+                == held:
+            redis.Redis.from_url(f"{REDIS_SERVER_URL}/{number}").flushdb()
             break
     else:
         pytest.exit("no free Redis database number (1-15) for the test run")

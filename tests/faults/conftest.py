@@ -11,4 +11,9 @@ def processes():
 
 
 # The Stripe fake wired into the apps and worker processes (shared with the payout tests).
-from tests.payouts.conftest import fast_retries, stripe_fake, stripe_workers  # noqa: E402, F401
+from tests.payouts.conftest import (  # noqa: E402, F401
+    _no_stray_workers,
+    fast_retries,
+    stripe_fake,
+    stripe_workers,
+)

@@ -4,7 +4,15 @@ import json
 
 import pytest
 
+from tests.payouts.workers import kill_leftovers
 from tests.stripe_fake import API_KEY, WEBHOOK_SECRET, FakeStripe, sign
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_workers():
+    """A test that failed half-way must not leave its workers running into the next test."""
+    yield
+    kill_leftovers()
 
 
 @pytest.fixture

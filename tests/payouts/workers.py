@@ -1,5 +1,6 @@
 """Real worker processes for payout tests: started in the background, watched, killed."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,9 +17,27 @@ def start_worker(app, *extra_args: str, burst: bool = True) -> subprocess.Popen:
     env = dict(os.environ, APP_ENV="testing", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                REDIS_URL=app.config["REDIS_URL"])
     mode = ["--burst"] if burst else ["--no-beat"]
-    return subprocess.Popen(
+    worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker", *mode, *extra_args],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)  # its own process group: it and its work-horse die together
+    STARTED.append(worker)
+    return worker
+
+
+# Every worker a test started; `kill_leftovers` (autouse, after each test) ends the live ones.
+STARTED: list[subprocess.Popen] = []
+
+
+def kill_leftovers() -> None:
+    """SIGKILL whatever a test's workers left running (a test that failed before `finish`), so
+    no stray worker takes the next test's jobs from the shared queues."""
+    while STARTED:
+        worker = STARTED.pop()
+        if worker.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.communicate(timeout=10)
 
 
 def finish(worker: subprocess.Popen, timeout: float = 60) -> str:
