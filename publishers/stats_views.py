@@ -73,6 +73,7 @@ def publisher_live():
 
 @bp.route("/stats/export.csv")
 @role_required("publisher")
+@reads_replica
 def publisher_csv():
     """The table as CSV: at once for a short period, else through a job with progress."""
     tz = reports.zone(current_user.timezone)
@@ -106,6 +107,7 @@ def advertiser():
 
 @bp.route("/advertiser/stats/export.csv")
 @role_required("advertiser")
+@reads_replica
 def advertiser_csv():
     """?table=offers|publishers: the dashboard's table as CSV (the advertiser's own rows)."""
     table = "publishers" if request.args.get("table") == "publishers" else "offers"

@@ -88,7 +88,7 @@ def test_sandbox_top_up_from_the_lot_page_then_confirm_the_purchase(client, app_
     assert f"{lot_url}/top-up" not in back  # no longer short
     assert_ledger_clean()
 
-    bought = client.submit(f"{lot_url}/buy", {}, page=lot_url)
+    bought = client.submit(f"{lot_url}/buy", {"confirmed": "yes"}, page=lot_url)
     assert bought.status_code == 302 and "/exchange/sales/" in bought.headers["Location"]
     assert available(buyer.id) == 0 and sales() == 1
     assert_ledger_clean()
@@ -242,7 +242,8 @@ def test_stripe_top_up_is_credited_once_by_the_signed_webhook(client, app_contex
 
     page = client.get(f"/exchange/lots/{lot.id}").get_data(as_text=True)
     assert "waiting for the payment" not in page and f"/exchange/lots/{lot.id}/top-up" not in page
-    bought = client.submit(f"/exchange/lots/{lot.id}/buy", {}, page=f"/exchange/lots/{lot.id}")
+    bought = client.submit(f"/exchange/lots/{lot.id}/buy", {"confirmed": "yes"},
+                           page=f"/exchange/lots/{lot.id}")
     assert bought.status_code == 302 and sales() == 1 and available(buyer.id) == 0
     assert_ledger_clean()
 
