@@ -31,6 +31,11 @@ def check_accessibility(page) -> None:
     result = page.evaluate(
         "axe.run(document, {runOnly: {type: 'tag', values: "
         "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+    with (ARTIFACTS / "axe-report.txt").open("a", encoding="utf-8") as report:
+        for v in result["violations"]:  # everything, blocking or not, for the record
+            report.write(f"{page.url}\t{v['impact']}\t{v['id']}\t{len(v['nodes'])}\n")
+        if not result["violations"]:
+            report.write(f"{page.url}\tclean\n")
     blocking = [v for v in result["violations"] if v["impact"] in BLOCKING]
     assert not blocking, f"{page.url}: " + "; ".join(
         f"{v['id']} ({v['impact']}): {v['help']} at "
