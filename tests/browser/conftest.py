@@ -41,15 +41,18 @@ def _spawn(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
                                 stdout=output, stderr=subprocess.STDOUT)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to every group at once (a warm shutdown), SIGKILL to what is left after 10 s."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +61,7 @@ def live_server(app):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser tests need chromium at {CHROMIUM} (apt-get install chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "axe-report.txt").unlink(missing_ok=True)
     port = _free_port()
     env = dict(os.environ, APP_ENV="testing",
                DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
@@ -69,7 +73,9 @@ def live_server(app):
     bin_dir = Path(sys.executable).parent
     processes = [
         _spawn([str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                "--threads", "8", "--timeout", "60", "wsgi:app"], env, ARTIFACTS / "site.log"),
+                "--threads", "8", "--timeout", "60",
+                # The browser keeps connections open; do not wait 30 s for them at the end.
+                "--graceful-timeout", "2", "wsgi:app"], env, ARTIFACTS / "site.log"),
         _spawn([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], env,
                ARTIFACTS / "worker.log"),
     ]
@@ -78,8 +84,7 @@ def live_server(app):
         _wait_until_serving(url, processes[0])
         yield url
     finally:
-        for process in processes:
-            _stop(process)
+        _stop(processes)
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen) -> None:

@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD
@@ -30,7 +31,7 @@ def check_accessibility(page) -> None:
         page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate(
         "axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})")
     with (ARTIFACTS / "axe-report.txt").open("a", encoding="utf-8") as report:
         for v in result["violations"]:  # everything, blocking or not, for the record
             report.write(f"{page.url}\t{v['impact']}\t{v['id']}\t{len(v['nodes'])}\n")
@@ -43,6 +44,18 @@ def check_accessibility(page) -> None:
         for v in blocking)
 
 
+_checked: set[str] = set()
+
+
+def check_accessibility_once(page) -> None:
+    """`check_accessibility` for the first page of each kind (its path with ids as N) in this
+    run: the journeys pass the same pages more than once, and axe takes seconds a page."""
+    kind = re.sub(r"\d+", "N", urlsplit(page.url).path)
+    if kind not in _checked:
+        check_accessibility(page)
+        _checked.add(kind)
+
+
 def visit(page, path: str, journey: str, step: str, *, axe: bool = False):
     """Open a page and screenshot it (and check its accessibility: once per page kind)."""
     page.goto(path)
@@ -53,7 +66,7 @@ def look(page, journey: str, step: str, *, axe: bool = False):
     page.wait_for_load_state("load")
     shoot(page, journey, step)
     if axe:
-        check_accessibility(page)
+        check_accessibility_once(page)
     return page
 
 

@@ -103,6 +103,7 @@ def run(new_page, live_server: str, locale: str, journey: str, check_page) -> No
     expect(link_field).to_have_value(re.compile(r"sub1=spring"))
     tracking_link = link_field.input_value()
     assert "sub2=banner-top" in tracking_link
+    expect(page.locator("nav [aria-current=page]")).to_have_count(1)  # one menu item is here
     link_field.locator("xpath=..").get_by_role("button", name=t("Copy")).click()
     assert page.evaluate("navigator.clipboard.readText()") == tracking_link
     look(page, journey, "06-link-built")

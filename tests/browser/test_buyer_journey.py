@@ -49,7 +49,7 @@ def test_buyer_journey(new_page, app_context):
     look(page, J, "03-lot", axe=True)
     # Every statistic a careful buyer reads is there, with a value.
     facts = {"Asking price": r"\$20\.00", "Commission it produces a month": r"\$",
-             "Fair price": r"\$.*–.*\$", "Payback at this price": r"month|never",
+             "Fair price": "\\$.*\u2013.*\\$", "Payback at this price": r"month|never",
              "Seller": "Sam Seller", "Last seen": r"\d|never", "Own conversions, 30 days": r"\d",
              "Own approved earnings, 30 days": r"\$", "Lots sold": r"\d",
              "Disputes lost": r"\d", "Rating": r"\w", "Referral registered": r"\d",
