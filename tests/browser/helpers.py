@@ -93,3 +93,12 @@ def log_in(page, email: str) -> None:
     form.get_by_label("Password").fill(PASSWORD)
     form.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/dashboard"))
+
+
+def confirm_if_asked(page) -> None:
+    """Say yes on a confirmation page, when the site asks before money moves."""
+    page.wait_for_load_state("load")
+    yes = page.get_by_role("button", name=re.compile(r"^(Yes|Да)\b"))
+    if yes.count():
+        yes.first.click()
+        page.wait_for_load_state("load")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from cpa_network.accounts.models import User
 from cpa_network.extensions import db
 from offers.models import Offer
-from tests.browser.helpers import log_in, look, shoot, sign_up, visit
+from tests.browser.helpers import confirm_if_asked, log_in, look, shoot, sign_up, visit
 from tests.factories import make_user
 from tests.offers.conversion_helpers import stored_click
 from tests.offers.helpers import make_link
@@ -104,6 +104,7 @@ def test_advertiser_journey(new_page, live_server, app_context):
     row = page.locator("tbody tr", has_text="ORDER-1")
     row.get_by_role("checkbox").check()
     page.get_by_role("button", name="Approve selected").click()
+    confirm_if_asked(page)
     expect(page.locator("tbody tr", has_text="ORDER-1")).to_contain_text(re.compile("approved",
                                                                                     re.I))
     look(page, J, "15-approved")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from cpa_network.extensions import db
 from publishers import exchange
-from tests.browser.helpers import log_in, look, visit
+from tests.browser.helpers import confirm_if_asked, log_in, look, visit
 from tests.factories import make_user
 from tests.publishers.exchange_helpers import approve, fund_available, make_referral
 
@@ -67,9 +67,7 @@ def test_buyer_journey(new_page, app_context):
     look(page, J, "04-lot-statistics")
 
     page.get_by_role("button", name=re.compile("^Buy")).click()
-    confirm = page.get_by_role("button", name=re.compile("^Yes"))
-    if confirm.count():  # a confirmation step before money moves
-        confirm.click()
+    confirm_if_asked(page)
     expect(page.locator(".flash").first).to_be_visible()
     look(page, J, "05-bought", axe=True)
 
