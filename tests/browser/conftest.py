@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
 from tests.conftest import PROJECT_ROOT
@@ -55,7 +56,9 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the worker must be gone before the rest of the suite runs, whose tests count
+# and run their own jobs on the same Redis db.
+@pytest.fixture(scope="package")
 def live_server(app):
     """The site under gunicorn and a worker with the beat, both real processes; yields the URL."""
     if not Path(CHROMIUM).exists():
@@ -85,6 +88,11 @@ def live_server(app):
         yield url
     finally:
         _stop(processes)
+        # What the worker left (its registration, the scheduler's lock) must not reach the
+        # next package's first test.
+        connection = redis.Redis.from_url(app.config["REDIS_URL"])
+        connection.flushdb()
+        connection.close()
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen) -> None:
@@ -101,7 +109,7 @@ def _wait_until_serving(url: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"the site did not answer at {url}; see {ARTIFACTS / 'site.log'}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(live_server):
     from playwright.sync_api import sync_playwright
 
