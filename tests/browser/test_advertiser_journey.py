@@ -20,6 +20,10 @@ J = "1-advertiser"
 
 
 def test_advertiser_journey(new_page, live_server, app_context):
+    # CSRF protection is on for this server: the browser's posts below pass because its forms
+    # carry the token, and a post without one is refused.
+    assert requests.post(f"{live_server}/signup", timeout=10,
+                         data={"email": "x@example.com"}).status_code == 400
     page = new_page()
     visit(page, "/", J, "01-home", axe=True)
     visit(page, "/signup", J, "02-signup", axe=True)
