@@ -40,13 +40,15 @@ def init_template_helpers(app: Flask) -> None:
     @app.context_processor
     def helpers():
         def nav_items():
-            blueprint = request.blueprint
-            return [
-                {"url": url_for(i.endpoint), "label": i.label,
-                 "active": request.endpoint == i.endpoint
-                 or (blueprint and i.endpoint.startswith(blueprint + "."))}
-                for i in _items(app)
-            ]
+            items = _items(app)
+            # One item is current: the page's own, else the first of its blueprint (several
+            # items of one blueprint must not all light up on a page none of them names).
+            current = next((i for i in items if i.endpoint == request.endpoint), None)
+            if current is None and request.blueprint:
+                current = next((i for i in items
+                                if i.endpoint.startswith(request.blueprint + ".")), None)
+            return [{"url": url_for(i.endpoint), "label": i.label, "active": i is current}
+                    for i in items]
 
         def dashboard_cards():
             return [{"url": url_for(i.endpoint), "title": i.label, "text": i.text}
