@@ -103,9 +103,14 @@ def detail(conversion_id: int):
 @bp.route("/conversions/<int:conversion_id>/decide", methods=["POST"])
 @role_required("advertiser")
 def decide(conversion_id: int):
-    review.advertiser_conversion(current_user, conversion_id)  # anyone else's: 404
+    conversion = review.advertiser_conversion(current_user, conversion_id)  # else 404
     form = DecisionForm()
     if form.validate_on_submit():
+        if form.confirmed.data != "yes" and (form.decision == "approve"
+                                             or (form.reason.data or "").strip()):
+            # Money moves on a decision: say how much and where, and ask once more.
+            return render_template("offers/decide_confirm.html", conversion=conversion,
+                                   form=form, decision=form.decision)
         try:
             conversion = review.decide(current_user, conversion_id, form.decision,
                                        form.reason.data or "")

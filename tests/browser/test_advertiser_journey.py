@@ -109,8 +109,11 @@ def test_advertiser_journey(new_page, live_server, app_context):
     row.get_by_role("checkbox").check()
     page.get_by_role("button", name="Approve selected").click()
     confirm_if_asked(page)
+    # A bulk decision runs as a job: its page shows the progress, then what it did.
+    expect(page.get_by_text("1 conversion approved.")).to_be_visible(timeout=60_000)
+    look(page, J, "15-approved")
+    page.get_by_role("link", name="Conversions").first.click()
     expect(page.locator("tbody tr", has_text="ORDER-1")).to_contain_text(re.compile("approved",
                                                                                     re.I))
-    look(page, J, "15-approved")
     db.session.expire_all()
     assert db.session.scalar(select(User).where(User.email == "ada@example.com")).is_advertiser

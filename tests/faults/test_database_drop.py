@@ -79,7 +79,7 @@ def test_a_connection_killed_mid_approval_fails_cleanly_and_the_pool_recovers(
 
         def approve(conversion_id):
             return client.submit(f"/advertiser/conversions/{conversion_id}/decide",
-                                 {"approve": "Approve"},
+                                 {"approve": "Approve", "confirmed": "yes"},
                                  page=f"/advertiser/conversions/{conversion_id}")
 
     with backend_killed_after(app, database_url, "SELECT * FROM LEDGER_POST") as killed:

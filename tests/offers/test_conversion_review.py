@@ -41,19 +41,30 @@ def test_advertiser_approves_and_rejects_on_the_pages(client, app_context):
     assert f"#{first.id}" in page and "R-0" in page
     url = f"/advertiser/conversions/{first.id}/decide"
     page_url = f"/advertiser/conversions/{first.id}"
-    client.submit(url, {"approve": "Approve"}, page=page_url)
+    asked = client.submit(url, {"approve": "Approve"}, page=page_url)
+    assert asked.status_code == 200  # a confirmation first: how much, and where it goes
+    assert "Approve conversion #" in asked.get_data(as_text=True)
+    assert "$10.00 goes from your hold" in asked.get_data(as_text=True)
+    assert conversions()[0].status == "pending" and balance(
+        K.PUBLISHER_AVAILABLE, link.publisher_id) == 0  # nothing moved yet
+    client.submit(url, {"approve": "1", "confirmed": "yes"}, page=page_url)
     refused = client.submit(f"/advertiser/conversions/{second.id}/decide", {"reject": "Reject"},
                             page=page_url, follow_redirects=True)
     assert "Say why the conversion is rejected." in refused.get_data(as_text=True)
+    asked = client.submit(f"/advertiser/conversions/{second.id}/decide",
+                          {"reject": "Reject", "reason": "Order cancelled"}, page=page_url)
+    assert "$11.00 (payout and fee) goes back" in asked.get_data(as_text=True)
+    assert conversions()[1].status == "pending"
     client.submit(f"/advertiser/conversions/{second.id}/decide",
-                  {"reject": "Reject", "reason": "Order cancelled"}, page=page_url)
+                  {"reject": "1", "reason": "Order cancelled", "confirmed": "yes"},
+                  page=page_url)
     first, second = conversions()
     assert (first.status, second.status, second.decision_reason) == (
         "approved", "rejected", "Order cancelled")
     assert balance(K.PUBLISHER_AVAILABLE, link.publisher_id) == 10_00
     assert balance(K.ADVERTISER_ESCROW, offer.advertiser_id) == 1_000_00 - 11_00
-    again = client.submit(url, {"reject": "Reject", "reason": "late"}, page=page_url,
-                          follow_redirects=True)
+    again = client.submit(url, {"reject": "Reject", "reason": "late", "confirmed": "yes"},
+                          page=page_url, follow_redirects=True)
     assert "cannot become" in again.get_data(as_text=True)
     assert_books_balance()
 

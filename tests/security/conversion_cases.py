@@ -54,7 +54,7 @@ def cases(case):
              _own_conversion("/advertiser/conversions/{}")),
         case("conversions.decide", ("advertiser",), ("publisher",),
              _own_conversion("/advertiser/conversions/{}/decide", "POST",
-                             {"approve": "Approve"})),
+                             {"approve": "Approve", "confirmed": "yes"})),
         case("conversions.postback_log", ("advertiser",), ("publisher",),
              _own_offer_log("/advertiser/offers/{}/postbacks")),
         case("conversions.test_postback", ("advertiser",), ("publisher",),
