@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench import seed  # noqa: E402
 from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL",
@@ -46,13 +46,7 @@ def prepare(env: dict, clicks_file: Path, advertisers: int) -> str:
 
     from cpa_network.accounts import services as accounts
     from cpa_network.app import create_app
-    from cpa_network.database import utcnow
     from cpa_network.extensions import db
-    from offers import links, moderation, services
-    from offers.clickstore import store_clicks
-    from offers.tracking import hash_ip, new_click_id
-    from payouts import ledger
-    from payouts.models import AccountKind
 
     def person(email: str, role: str):
         return accounts.register_user(accounts.SignUp(
@@ -64,34 +58,12 @@ def prepare(env: dict, clicks_file: Path, advertisers: int) -> str:
         upgrade()
         publisher, admin = person("pub@bench.example.com", "publisher"), \
             person("admin@bench.example.com", "admin")
-        offer_links = []
-        for number in range(advertisers):
-            advertiser = person(f"adv{number}@bench.example.com", "advertiser")
-            offer = services.create_offer(advertiser, services.OfferData(
-                name=f"Bench offer {number}", category="ecommerce", currency="USD",
-                landing_url="https://shop.example.com/land?cid={click_id}",
-                goals=(services.GoalData("order", "fixed", 10_00),)))
-            offer.postback_secret = secret
-            ledger.post_transaction(f"bench-deposit-{number}", ledger.transfer(
-                ledger.network_account(AccountKind.GATEWAY_CLEARING, "USD"),
-                ledger.account(AccountKind.ADVERTISER_ESCROW, advertiser.id, "USD"),
-                10_000_000_00), "deposit", {"advertiser": advertiser.id})
-            moderation.moderate(offer.id, admin, "approve")
-            offer_links.append(links.link_for(offer, publisher))
+        advertiser_list = [person(f"adv{number}@bench.example.com", "advertiser")
+                           for number in range(advertisers)]
+        offer_links = seed.funded_offers(advertiser_list, admin, publisher, secret, "bench",
+                                         10_00)
         db.session.flush()
-        at = utcnow() - timedelta(hours=1)
-        ms = int(at.timestamp() * 1000)
-        records = []
-        for n in range(CLICKS):
-            link = offer_links[n % advertisers]
-            records.append({
-                "id": new_click_id(ms), "clicked_at": at, "link_id": link.id,
-                "offer_id": link.offer_id, "publisher_id": publisher.id, "sub1": "bench",
-                "sub2": "", "sub3": "", "sub4": "", "sub5": "",
-                "ip_hash": hash_ip(f"10.{n // 65536}.{n // 256 % 256}.{n % 256}"),
-                "ip_prefix": "", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
-                "referer": "", "country": "US", "is_unique": True, "flags": ""})
-        store_clicks(records)
+        records = seed.hour_old_clicks(offer_links, publisher.id, CLICKS, "bench")
         db.session.commit()
         clicks_file.write_text("\n".join(r["id"] for r in records) + "\n")
         db.session.remove()

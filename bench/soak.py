@@ -20,12 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import seed  # noqa: E402
 from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from bench.soak_load import EXPECTED, Plan, open_sessions, percentile, run_load  # noqa: E402
@@ -44,14 +44,8 @@ def prepare(env: dict) -> dict:
 
     from cpa_network.accounts.models import User
     from cpa_network.app import create_app
-    from cpa_network.database import utcnow
     from cpa_network.demo import DEMO_PASSWORD, load_demo
     from cpa_network.extensions import db
-    from offers import links, moderation, services
-    from offers.clickstore import store_clicks
-    from offers.tracking import hash_ip, new_click_id
-    from payouts import ledger
-    from payouts.models import AccountKind
 
     app = create_app()
     secret = secrets.token_hex(24)
@@ -62,32 +56,10 @@ def prepare(env: dict) -> dict:
         publisher = db.session.scalar(select(User).where(
             User.email == next(e for r, e, _p in logins if r == "publisher")))
         admin = context.made["admin"]
-        offer_links = []
-        for number, advertiser in enumerate(context.made["advertisers"][:8]):
-            offer = services.create_offer(advertiser, services.OfferData(
-                name=f"Soak offer {number}", category="ecommerce", currency="USD",
-                landing_url="https://shop.example.com/land?cid={click_id}",
-                goals=(services.GoalData("order", "fixed", 1_00),)))
-            offer.postback_secret = secret
-            ledger.post_transaction(f"soak-deposit-{number}", ledger.transfer(
-                ledger.network_account(AccountKind.GATEWAY_CLEARING, "USD"),
-                ledger.account(AccountKind.ADVERTISER_ESCROW, advertiser.id, "USD"),
-                10_000_000_00), "deposit", {"advertiser": advertiser.id})
-            moderation.moderate(offer.id, admin, "approve")
-            offer_links.append(links.link_for(offer, publisher))
+        offer_links = seed.funded_offers(context.made["advertisers"][:8], admin, publisher,
+                                         secret, "soak", 1_00)
         db.session.flush()
-        at = utcnow() - timedelta(hours=1)
-        records = []
-        for n in range(PREPARED_CLICKS):
-            link = offer_links[n % len(offer_links)]
-            records.append({
-                "id": new_click_id(int(at.timestamp() * 1000)), "clicked_at": at,
-                "link_id": link.id, "offer_id": link.offer_id, "publisher_id": publisher.id,
-                "sub1": "soak", "sub2": "", "sub3": "", "sub4": "", "sub5": "",
-                "ip_hash": hash_ip(f"10.{n // 65536}.{n // 256 % 256}.{n % 256}"),
-                "ip_prefix": "", "user_agent": "Mozilla/5.0 Firefox/128.0", "referer": "",
-                "country": "US", "is_unique": True, "flags": ""})
-        store_clicks(records)
+        records = seed.hour_old_clicks(offer_links, publisher.id, PREPARED_CLICKS, "soak")
         db.session.commit()
         plan = {"tokens": [link.token for link in offer_links],
                 "click_ids": [r["id"] for r in records], "secret": secret, "goal": "order",
