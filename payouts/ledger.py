@@ -286,7 +286,7 @@ def _post_postgres(key: str, pairs: list[tuple[int, int]], reason: str, refs: di
                                      expected, created_at, rows)
     if outcome == "replay":
         return _replay(db.session.get(LedgerTransaction, rows[0].transaction_id), expected)
-    if outcome == "taken":  # a concurrent post on other accounts took the key first
+    if outcome == "taken":  # a concurrent post of the key committed while we waited for locks
         return _replay(_by_key(key), expected)
     if outcome == "insufficient":
         row = rows[0]

@@ -1,11 +1,12 @@
 """The PostgreSQL path of `ledger.post_transaction`: the same rules in one statement.
 
-`ledger_post` (migration 0015_ledger_post) locks the accounts in id order, looks the key up in a
-new statement (it sees a post of the same key that committed while we waited for the locks),
-checks that the postings balance per currency and that no account goes where it may not, and
-then writes the transaction `ON CONFLICT (idempotency_key) DO NOTHING`, its postings and the new
-balances. A refusal writes nothing and leaves the caller's transaction usable, without the cost
-of a savepoint. The commit is the caller's, where the deferred trigger checks the balance again.
+`ledger_post` (migrations 0015_ledger_post, 0016_ledger_post_one_statement: one query) locks the
+accounts in id order, looks the key up (a post of the same key that committed while we waited
+for the locks comes back as 'taken', and the caller reads it in a new statement), checks that
+the postings balance per currency and that no account goes where it may not, and then writes
+the transaction `ON CONFLICT (idempotency_key) DO NOTHING`, its postings and the new balances.
+A refusal writes nothing and leaves the caller's transaction usable, without the cost of a
+savepoint. The commit is the caller's, where the deferred trigger checks the balance again.
 
 The call is plain SQL on the session's connection (`exec_driver_sql`): no statement to compile,
 no ORM; a post happens per conversion, approval and payout.
