@@ -66,6 +66,7 @@ def claim_redis_db():
 
 def run(database_url: str, redis_url: str) -> int:
     from cpa_network.app import create_app
+    from cpa_network.config import Config
     from cpa_network.extensions import db
     from tests.stripe_fake import API_KEY, FakeStripe
 
@@ -73,7 +74,8 @@ def run(database_url: str, redis_url: str) -> int:
     settings = {"STRIPE_SECRET_KEY": API_KEY, "STRIPE_API_BASE": fake.url}
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url,
                      RATELIMIT_STORAGE_URI=redis_url,
-                     SQLALCHEMY_ENGINE_OPTIONS={"pool_size": SETUP_THREADS + 2}, **settings)
+                     SQLALCHEMY_ENGINE_OPTIONS={**Config.SQLALCHEMY_ENGINE_OPTIONS,
+                                                "pool_size": SETUP_THREADS + 2}, **settings)
     try:
         with app.app_context():
             upgrade()

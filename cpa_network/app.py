@@ -48,6 +48,7 @@ def init_extensions(app: Flask) -> None:
     from cpa_network.replica import configure_replica
 
     configure_replica(app)
+    database.configure_engine_options(app)
     db.init_app(app)
     database.init_engine_hooks(app)
     # Batch mode lets the same migrations ALTER tables on SQLite.

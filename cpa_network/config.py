@@ -87,7 +87,8 @@ class Config:
     APP_ENV = "production"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'cpa_network.sqlite3'}"
-    # A pooled connection is pinged before use, so a database restart fails no request.
+    # A pooled connection is pinged before use, so a database restart fails no request (on
+    # PostgreSQL the ping is the transaction's BEGIN: cpa_network.database._begin_on_checkout).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # A read replica for the statistics pages and API (empty: they read the primary).
     DATABASE_REPLICA_URL = ""

@@ -2,8 +2,11 @@
 
 from datetime import UTC, datetime
 
+import psycopg
 from flask import Flask
+from psycopg import pq
 from sqlalchemy import DateTime, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 from cpa_network.extensions import db
@@ -39,18 +42,53 @@ def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def init_engine_hooks(app: Flask) -> None:
-    """SQLite: enforce foreign keys and use WAL, so the default database behaves sanely."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+def configure_engine_options(app: Flask) -> None:
+    """On psycopg the pool's ping becomes the transaction's BEGIN (see `_begin_on_checkout`);
+    set before the engines are created."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
         return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if options.get("pool_pre_ping"):
+        options["pool_pre_ping"] = False
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        app.config["DATABASE_BEGIN_ON_CHECKOUT"] = True
 
+
+def init_engine_hooks(app: Flask) -> None:
+    """SQLite: enforce foreign keys and use WAL, so the default database behaves sanely.
+    PostgreSQL: a pooled connection proves it is alive by beginning its transaction."""
     with app.app_context():
-        engine = db.engine
+        engines = list(db.engines.values())
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        elif app.config.get("DATABASE_BEGIN_ON_CHECKOUT") and engine.dialect.driver == "psycopg":
+            event.listen(engine, "checkout", _begin_on_checkout)
 
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _begin_on_checkout(dbapi_connection, _record, _proxy) -> None:
+    """Pessimistic disconnect handling in no extra round trip.
+
+    `pool_pre_ping` sends an empty query at every checkout, then psycopg sends BEGIN before the
+    first statement: two round trips before any work. Sending the BEGIN at checkout proves the
+    connection alive just as well (psycopg sees the open transaction and sends no BEGIN of its
+    own). A dead connection (a database restart, a killed backend) raises DisconnectionError,
+    and the pool replaces it with a new one before the caller sees anything."""
+    if dbapi_connection.autocommit or \
+            dbapi_connection.info.transaction_status != pq.TransactionStatus.IDLE:
+        return
+    try:
+        result = dbapi_connection.pgconn.exec_(b"BEGIN")
+    except psycopg.Error as error:
+        raise DisconnectionError(f"connection lost: {error}") from error
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        raise DisconnectionError(
+            f"connection lost: {result.error_message.decode(errors='replace').strip()}")
