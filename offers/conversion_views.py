@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cpa_network.accounts.sessions import role_required
+from cpa_network.background import views as jobs
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
@@ -75,7 +76,7 @@ def bulk():
     return redirect(url_for("jobs.detail", job_id=job.id), 303)
 
 
-@bp.route("/conversions/export.csv")
+@bp.route("/conversions/export.csv", methods=["GET", "POST"])
 @role_required("advertiser")
 def export():
     """The filtered conversions as CSV: at once for a short date range, else through a job."""
@@ -85,6 +86,8 @@ def export():
         response.headers["Content-Disposition"] = (
             f'attachment; filename="{conversion_export.download_name(f)}"')
         return response
+    if not jobs.start_confirmed():
+        return jobs.start_page(_("the conversions CSV"), url_for("conversions.index"))
     job = conversion_export.start_export(current_user, f)
     db.session.commit()
     return redirect(url_for("jobs.detail", job_id=job.id), 303)

@@ -2,9 +2,11 @@
 advertiser's and the operator's. Days are cut in the reader's time zone."""
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from cpa_network.accounts.sessions import role_required
+from cpa_network.background import views as jobs
 from cpa_network.database import utcnow
 from cpa_network.errors import ValidationFailed
 from cpa_network.extensions import db
@@ -71,7 +73,7 @@ def publisher_live():
     return response
 
 
-@bp.route("/stats/export.csv")
+@bp.route("/stats/export.csv", methods=["GET", "POST"])
 @role_required("publisher")
 @reads_replica
 def publisher_csv():
@@ -81,12 +83,14 @@ def publisher_csv():
     group = group if group in reports.GROUPS else "offer"
     period = requested_period(tz)
     return _export(exports.PUBLISHER_KIND, period, group, tz,
-                   f"stats-{group}-{period.first}-{period.last}")
+                   f"stats-{group}-{period.first}-{period.last}", url_for("stats.publisher"))
 
 
-def _export(kind: str, period: reports.Period, group: str, tz, name: str) -> Response:
+def _export(kind: str, period: reports.Period, group: str, tz, name: str, back: str) -> Response:
     if exports.streams_directly(period) and request.args.get("background") != "1":
         return csv_response(exports.export_now(kind, current_user.id, period, group, tz), name)
+    if not jobs.start_confirmed():
+        return jobs.start_page(_("the statistics CSV"), back)
     job = exports.start_stats_export(kind, current_user, period, group, name)
     db.session.commit()
     return redirect(url_for("jobs.detail", job_id=job.id), 303)
@@ -105,7 +109,7 @@ def advertiser():
                                                               board.publishers]))
 
 
-@bp.route("/advertiser/stats/export.csv")
+@bp.route("/advertiser/stats/export.csv", methods=["GET", "POST"])
 @role_required("advertiser")
 @reads_replica
 def advertiser_csv():
@@ -115,7 +119,7 @@ def advertiser_csv():
     period = requested_period(tz)
     group = "offer" if table == "offers" else "publisher"
     return _export(exports.ADVERTISER_KIND, period, group, tz,
-                   f"{table}-{period.first}-{period.last}")
+                   f"{table}-{period.first}-{period.last}", url_for("stats.advertiser"))
 
 
 @bp.route("/admin/stats")

@@ -1,10 +1,11 @@
 """A person's background jobs: the list, one job's progress page (polled by static/js/jobs.js),
 its progress as JSON, and its file, each only for the job's owner."""
 
-from flask import Blueprint, abort, jsonify, render_template, send_file
+from flask import Blueprint, abort, jsonify, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.background import services
 
 bp = Blueprint("jobs", __name__)
@@ -48,6 +49,19 @@ def download(job_id: int):
                          download_name=job.download_name or f"export-{job.id}.csv")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def start_confirmed() -> bool:
+    """An export too long to stream starts a job only from a POST with the CSRF token (a GET,
+    say a link on another site, never starts one): True to start it now; else the caller
+    returns `start_page(what)`."""
+    return request.method == "POST" and ConfirmForm().validate_on_submit()
+
+
+def start_page(what: str, back: str):
+    """"Prepare <what> in the background?": a button posting back to this same URL."""
+    return render_template("jobs/start.html", what=what, form=ConfirmForm(), back=back,
+                           action=request.full_path.rstrip("?"))
 
 
 def _kind_label(name: str):

@@ -31,10 +31,15 @@ def test_export_job_end_to_end_owner_only(app, client, app_context):
         click = stored_click(link, ip=f"5.18.9.{n}", subs=(sub, "", "", "", ""))
         client.get(postback_url(offer, click, txid=f"E-{n}"))
     client.login(offer.advertiser.email)
-    started = client.get(f"/advertiser/conversions/export.csv?offer_id={offer.id}")
+    url = f"/advertiser/conversions/export.csv?offer_id={offer.id}"
+    asked = client.get(url)  # a GET (a link, maybe another site's) only asks
+    assert asked.status_code == 200 and 'method="post"' in asked.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(BackgroundJob)) == 0
+    assert client.post(url).status_code == 400  # no CSRF token, no job
+    started = client.submit(url)
     assert started.status_code == 303
     job_id = int(started.headers["Location"].rsplit("/", 1)[1])
-    again = client.get(f"/advertiser/conversions/export.csv?offer_id={offer.id}")
+    again = client.submit(url)
     assert again.headers["Location"] == started.headers["Location"]  # a reload: the same job
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert '<progress id="job-progress"' in page and "Waiting to start" in page
@@ -72,7 +77,7 @@ def test_a_short_range_streams_at_once(client, app_context):
 def test_old_jobs_and_their_files_are_pruned(app, client, app_context):
     offer, _link, _click = live_setup()
     client.login(offer.advertiser.email)
-    job_id = int(client.get("/advertiser/conversions/export.csv").headers["Location"]
+    job_id = int(client.submit("/advertiser/conversions/export.csv").headers["Location"]
                  .rsplit("/", 1)[1])
     assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
     db.session.expire_all()

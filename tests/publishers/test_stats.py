@@ -80,7 +80,9 @@ def test_a_long_period_exports_through_a_job(app, client, app_context):
         add_clicks(link, now - timedelta(days=days), 2, sub1=f"d{days}")
     add_clicks(link, now - timedelta(days=3), 1, sub1="@SUM(A1)")
     client.login("pub@example.com")
-    started = client.get("/stats/export.csv?period=90d&group_by=sub1")
+    assert "Prepare the statistics CSV" in client.get(
+        "/stats/export.csv?period=90d&group_by=sub1").get_data(as_text=True)
+    started = client.submit("/stats/export.csv?period=90d&group_by=sub1")
     assert started.status_code == 303 and "/jobs/" in started.headers["Location"]
     job_id = int(started.headers["Location"].rsplit("/", 1)[1])
     assert run_worker_burst(app, "--no-beat", timeout=180).returncode == 0
