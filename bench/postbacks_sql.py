@@ -1,0 +1,199 @@
+"""What the database alone allows: the SQL of an accepted postback, replayed without Flask, HTTP
+or SQLAlchemy.
+
+    .venv/bin/python bench/postbacks_sql.py [--seconds 10] [--processes 8]
+
+It prepares the same database as bench/postbacks.py (funded offers, clicks an hour old), sends
+one real postback through the app while recording the statements it runs (the click, the offer,
+the facts query, the conversion insert, `ledger_post`, the rollup, the log line), then replays
+that sequence from `--processes` processes on bare psycopg connections, one transaction and
+commit per postback, each with its own click and txid, for `--seconds`. The figure is the
+ceiling of the present statements on this machine: what a postback path with no framework and
+no ORM at all could reach. Every replayed postback must insert its conversion and post its hold,
+and `ledger check` runs at the end.
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
+from bench.postbacks import POSTGRES_URL, TARGET_PER_S, check, prepare  # noqa: E402
+
+# What the app runs for an accepted postback, in order (checked on the recording).
+WARM_UP = 40  # postbacks before the recorded one (the clicks cycle over the offers)
+SEQUENCE = ("FROM clicks", "FROM offers", "AS duplicate_id", "INSERT INTO conversions",
+            "ledger_post(", "INSERT INTO traffic_hourly", "INSERT INTO postback_log")
+
+
+def record(env: dict, clicks_file: Path, secret: str) -> list[tuple[str, object]]:
+    """One accepted postback through the app, after a first one on every offer (which creates
+    the advertiser's hold accounts); the (statement, parameters) it executed."""
+    os.environ.update(env)
+    from cpa_network.app import create_app
+    from cpa_network.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        engine = db.engine
+    captured: list[tuple[str, object]] = []
+    clicks = clicks_file.read_text().split()
+    client = app.test_client()
+    for n, click in enumerate(clicks[:WARM_UP + 1]):
+        if n == WARM_UP:
+            event.listen(engine, "before_cursor_execute",
+                         lambda _c, _cur, statement, params, _ctx, _many:
+                         captured.append((statement, params)))
+        answer = client.get(f"/postback?click_id={click}&goal=order&txid=warm-{n}&secret={secret}")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    kinds = [next((k for k in SEQUENCE if k in statement), statement[:40])
+             for statement, _ in captured]
+    if tuple(kinds) != SEQUENCE:
+        raise SystemExit(f"the postback path changed; update this benchmark: {kinds}")
+    return captured
+
+
+def replay(worker: int, dsn: str, statements: list, clicks: list, seconds: float,
+           processes: int, results) -> None:
+    """Postbacks from this process until the time is up; puts (done, failures) on `results`."""
+    import psycopg
+    from psycopg.types.json import Json
+
+    (click_sql, _), (offer_sql, _), (facts_sql, facts), (insert_sql, insert), \
+        (ledger_sql, ledger), (rollup_sql, rollup), (log_sql, log) = statements
+    done = failures = 0
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        deadline = time.monotonic() + seconds
+        n = worker
+        while time.monotonic() < deadline:
+            click_id, clicked_at, link_id, offer_id, publisher_id, ip_hash = \
+                clicks[(n * 7919) % len(clicks)]
+            n += processes
+            now = datetime.now(UTC)
+            txid = f"sql-{worker}-{n}-{secrets.token_hex(4)}"
+            cur.execute(click_sql, {"click_id": click_id,
+                                    "after": clicked_at - timedelta(seconds=1),
+                                    "before": clicked_at + timedelta(seconds=1)})
+            cur.fetchone()
+            cur.execute(offer_sql, {"pk_1": offer_id})
+            advertiser_id = cur.fetchall()[0][1]
+            cur.execute(facts_sql, {**facts, "offer_id": offer_id, "txid": txid,
+                                    "publisher_id": publisher_id, "advertiser_id": advertiser_id,
+                                    "ip_hash": ip_hash, "login_since": now - timedelta(days=180),
+                                    "velocity_since": now - timedelta(days=1)})
+            escrow, hold, fee = cur.fetchone()[-3:]
+            until = now + timedelta(days=14)
+            cur.execute(insert_sql, {**insert, "offer_id": offer_id, "link_id": link_id,
+                                     "advertiser_id": advertiser_id, "click_id": click_id,
+                                     "publisher_id": publisher_id, "txid": txid,
+                                     "ip_hash": ip_hash, "clicked_at": clicked_at,
+                                     "created_at": now, "hold_until": until})
+            conversion_id = cur.fetchone()[0]
+            refs = {"conversion": conversion_id, "advertiser": advertiser_id,
+                    "publisher": publisher_id, "available_at": until.isoformat()}
+            cur.execute(ledger_sql, (f"conversion:{conversion_id}:hold", ledger[1], ledger[2],
+                                     json.dumps(refs), ledger[4], now, [escrow, hold, fee],
+                                     *ledger[7:]))
+            posted = cur.fetchall()[0][0] == "posted"
+            cur.execute(rollup_sql, {**rollup, "hour": now.replace(minute=0, second=0,
+                                                                    microsecond=0),
+                                     "link_id": link_id, "offer_id": offer_id,
+                                     "publisher_id": publisher_id})
+            cur.fetchone()
+            cur.execute(log_sql, {**log, "received_at": now, "offer_id": offer_id,
+                                  "conversion_id": conversion_id,
+                                  "params": Json({"click_id": click_id, "goal": "order",
+                                                  "txid": txid, "secret": "***"})})
+            cur.fetchone()
+            conn.commit()
+            done += posted
+            failures += not posted
+    results.put((done, failures))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--advertisers", type=int, default=8)
+    args = parser.parse_args()
+    if shutil.which("redis-server") is None:
+        print("bench: `redis-server` is missing (Debian: apt-get install -y redis-server)")
+        return 2
+    server = make_url(POSTGRES_URL)
+    db_name = f"cpa_bench_sql_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    workdir = Path(tempfile.mkdtemp(prefix="cpa-bench-"))
+    redis_port = free_port()
+    database_url = server.set(database=db_name).render_as_string(hide_password=False)
+    env = dict(os.environ, APP_ENV="production", SECRET_KEY=secrets.token_hex(16),
+               DATABASE_URL=database_url, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+               UPLOAD_DIR=str(workdir), RATELIMIT_POSTBACK="1000000 per second")
+    started: list[subprocess.Popen] = []
+    try:
+        started.append(subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL))
+        wait_for_port(redis_port)
+        clicks_file = workdir / "clicks.txt"
+        secret = prepare(env, clicks_file, max(args.advertisers, 1))
+        statements = record(env, clicks_file, secret)
+        dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            clicks = [tuple(row) for row in conn.execute(text(
+                "SELECT id, clicked_at, link_id, offer_id, publisher_id, ip_hash FROM clicks "
+                "ORDER BY id"))]
+        engine.dispose()
+        before, _twice, _ok = check(env)
+        results = multiprocessing.Queue()
+        workers = [multiprocessing.Process(target=replay, args=(
+            w, dsn, statements, clicks, args.seconds, args.processes, results))
+            for w in range(args.processes)]
+        clock = time.perf_counter()
+        for w in workers:
+            w.start()
+        outcomes = [results.get(timeout=args.seconds + 120) for _ in workers]
+        elapsed = time.perf_counter() - clock
+        for w in workers:
+            w.join()
+        done, failures = sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)
+        stored, twice, ledger_ok = check(env)
+        print(f"postback SQL replayed on bare psycopg: {args.processes} processes, "
+              f"{args.seconds} s, {args.advertisers} advertisers; no Flask, HTTP or SQLAlchemy")
+        print(f"  postbacks/s: {done / elapsed:,.0f} (the HTTP benchmark's target: "
+              f">= {TARGET_PER_S}); failures {failures}")
+        print(f"  conversions stored: {stored - before:,} (replayed {done:,}); txids stored "
+              f"twice: {twice}; ledger check: {'OK' if ledger_ok else 'FAILED'}")
+        return 0 if failures == 0 and stored - before == done and ledger_ok else 1
+    finally:
+        stop(started)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
