@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from cpa_network.extensions import db
+from payouts import escrow
 from payouts.currency import CURRENCIES
 from payouts.models import AccountKind, LedgerAccount, LedgerTransaction, Payout, Posting
 
@@ -41,7 +42,7 @@ def pending_items(publisher_id: int, limit: int = 50) -> list[PendingEarning]:
         .outerjoin(settle, settle.idempotency_key
                    == func.replace(hold.idempotency_key, ":hold", ":settle"))
         .where(hold.reason == "conversion_hold", LedgerAccount.kind == K.ADVERTISER_HOLD,
-               hold.refs["publisher"].as_integer() == publisher_id, settle.id.is_(None))
+               escrow.names_publisher(hold, publisher_id), settle.id.is_(None))
         .order_by(hold.id.desc()).limit(limit))
     return [PendingEarning(txn.id, txn.refs.get("conversion"), amount, code, txn.created_at,
                            _parse_time(txn.refs.get("available_at")))

@@ -20,8 +20,9 @@ the other outcome then raises `IdempotencyConflict`.
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
+from cpa_network.database import is_postgres
 from cpa_network.extensions import db
 from payouts import ledger
 from payouts.ledger import Leg
@@ -48,8 +49,16 @@ def pending_earnings(publisher_id: int, currency: str) -> int:
         .join(LedgerTransaction, Posting.transaction_id == LedgerTransaction.id)
         .join(LedgerAccount, Posting.account_id == LedgerAccount.id)
         .where(LedgerAccount.kind == K.ADVERTISER_HOLD, LedgerAccount.currency == currency.upper(),
-               LedgerTransaction.refs["publisher"].as_integer() == publisher_id))
+               names_publisher(LedgerTransaction, publisher_id)))
     return int(total or 0)
+
+
+def names_publisher(txn, publisher_id: int):
+    """`txn`'s refs name the publisher. On PostgreSQL written as the expression index of
+    migration 0017 has it (the key a literal, the id compared as text), so the index is used."""
+    if is_postgres():
+        return txn.refs.op("->>")(literal_column("'publisher'")) == str(publisher_id)
+    return txn.refs["publisher"].as_integer() == publisher_id
 
 
 def _refs(conversion_id: int, advertiser_id: int, publisher_id: int) -> dict:

@@ -104,6 +104,7 @@ class LedgerTransaction(db.Model):
     reason: Mapped[str] = mapped_column(String(40), index=True)
     description: Mapped[str] = mapped_column(String(300), default="")
     # Links to what caused it: {"deposit": 12, "conversion": 7, "stripe_event": "evt_..."}.
+    # On PostgreSQL indexed by (refs ->> 'publisher') (migration 0017; escrow.names_publisher).
     refs: Mapped[dict] = mapped_column(JSON, default=dict)
     # SHA-256 of reason + postings: a replayed key must carry the same fingerprint.
     fingerprint: Mapped[str] = mapped_column(String(64))
