@@ -54,9 +54,9 @@ def catalog_select(publisher: User, query: CatalogQuery):
     epc = db.func.coalesce(metrics.c.epc, -1.0)
     cr = db.func.coalesce(metrics.c.cr, -1.0)
     order = {
-        # Amounts compare within a currency: sorting groups currencies first.
+        # Amounts compare within a currency (no rates here): these sorts group currencies first.
         "payout": (Offer.currency, Offer.top_payout.desc()),
-        "epc": (epc.desc(),),
+        "epc": (Offer.currency, epc.desc()),
         "cr": (cr.desc(),),
         "newest": (Offer.created_at.desc(),),
     }[query.sort if query.sort in SORTS else "payout"]

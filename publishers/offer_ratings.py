@@ -22,7 +22,8 @@ class OfferRatingRow:
 
 def visible_offer_ratings(publisher: User, sort: str = "epc") -> list[OfferRatingRow]:
     """Live offers the publisher may promote, with their ratings; the best first by `sort`
-    (hold time: shortest first); offers without a rating yet last."""
+    (hold time: shortest first; EPC, an amount, within each currency); offers without a rating
+    yet last."""
     sort = sort if sort in SORTS else "epc"
     invited = exists().where(OfferAccess.offer_id == Offer.id,
                              OfferAccess.publisher_id == publisher.id)
@@ -34,9 +35,10 @@ def visible_offer_ratings(publisher: User, sort: str = "epc") -> list[OfferRatin
 
     def key(row):
         value = getattr(row[1], column, None) if row[1] is not None else None
+        currency = row[0].currency if column == "epc" else ""
         if value is None:
-            return (1, 0.0, row[0].name)
-        return (0, value if column == "avg_hold_hours" else -value, row[0].name)
+            return (1, currency, 0.0, row[0].name)
+        return (0, currency, value if column == "avg_hold_hours" else -value, row[0].name)
 
     return [OfferRatingRow(offer, rating) for offer, rating in sorted(rows, key=key)]
 

@@ -60,6 +60,20 @@ def test_sorting_by_real_epc_and_cr_with_new_offers_last(app, client, app_contex
     assert {o["name"]: o["stats_30d"]["is_new"] for o in api}["Fresh"] is True
 
 
+def test_epc_ranks_within_a_currency(app, client, app_context, monkeypatch):
+    """1.00 RUB a click is 100 kopecks, 0.90 USD 90 cents: compared as numbers, the rouble
+    offer would sit between two dollar offers. There are no rates here: currencies group."""
+    monkeypatch.setitem(app.config, "CATALOG_MIN_CLICKS", 100)
+    source = make_user("publisher")
+    for name, currency, payout_each in (("Dollar high", "USD", 150), ("Dollar low", "USD", 90),
+                                        ("Rouble", "RUB", 100)):
+        offer = make_offer(name=name, currency=currency, goals=(GoalData("sale", "fixed", 5_00),))
+        history(make_link(offer, source), 100, 100, payout_each)  # EPC = payout_each
+    make_user("publisher", email="pub@example.com")
+    client.login("pub@example.com")
+    assert names(client, "?sort=epc")[:3] == ["Rouble", "Dollar high", "Dollar low"]
+
+
 def test_filters_and_private_offers_only_for_invited_publishers(client, app_context):
     make_offer(name="Games USD", category="games")
     make_offer(name="Finance RUB", category="finance", currency="RUB",

@@ -104,3 +104,19 @@ def test_the_top_10_percent_get_a_badge(app_context):
     assert {(b.kind, b.scope) for b in best.badges} == {("top", "all"), ("top", "games")}
     assert "top 10 %" in str(best.badges[0].label).lower()
     assert publisher_rating(made[0].publisher_id).badges == ()
+
+
+def test_offer_ratings_rank_epc_within_a_currency(app_context):
+    """1.00 RUB a click (100 kopecks) is not "between" 1.50 and 0.90 USD: currencies group."""
+    from publishers.offer_ratings import visible_offer_ratings
+
+    for name, currency, payout in (("Dollar high", "USD", 3_00), ("Dollar low", "USD", 1_80),
+                                   ("Rouble", "RUB", 2_00)):
+        link = make_link(make_offer(name=name, currency=currency), make_user("publisher"))
+        add_clicks(link, utcnow() - timedelta(days=3), 200)
+        add_conversion_rows(link, utcnow() - timedelta(days=3), "approved", 100,
+                            decided_after=timedelta(hours=24), payout=payout)
+    _rate()
+    ranked = [row.offer.name for row in visible_offer_ratings(make_user("publisher"), "epc")
+              if row.rating is not None]
+    assert ranked == ["Rouble", "Dollar high", "Dollar low"]
