@@ -1,11 +1,15 @@
 """The operator's ledger page: every account, the transaction log with filters, invariants."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.accounts.sessions import role_required
 from cpa_network.extensions import db
-from payouts.invariants import check_ledger
+from cpa_network.jobs import get_queue
+from payouts import ledger_status, tasks
 from payouts.models import AccountKind, LedgerAccount, LedgerTransaction, Posting
 from payouts.statements import REASON_LABELS
 
@@ -58,9 +62,26 @@ def ledger():
         _transactions_query(filters["reason"], filters["key"], filters["owner"],
                             filters["currency"]),
         per_page=PAGE_SIZE, error_out=False)
+    checked = ledger_status.current()
     return render_template("admin/ledger.html", accounts=accounts, transactions=transactions,
-                           report=check_ledger(), filters=filters, kinds=list(AccountKind),
+                           report=checked.report, checked_at=checked.checked_at,
+                           check_form=ConfirmForm(), filters=filters, kinds=list(AccountKind),
                            reasons=sorted(REASON_LABELS))
+
+
+@admin_bp.route("/ledger/check", methods=["POST"])
+@role_required("admin")
+def check_now():
+    """Run the whole-ledger check again, in the background (it reads every posting)."""
+    if ConfirmForm().validate_on_submit():
+        try:
+            get_queue("default").enqueue(tasks.check_ledger_nightly)
+            flash(_("The check is running in the background: reload this page in a moment "
+                    "to see its result."), "info")
+        except RedisError:
+            flash(_("The job queue is unreachable; the check did not start. Try again "
+                    "shortly."), "danger")
+    return redirect(url_for("ledger_admin.ledger"), 303)
 
 
 @admin_bp.route("/ledger/transactions/<int:transaction_id>")

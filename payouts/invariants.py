@@ -250,9 +250,10 @@ def _count(column) -> int:
     return db.session.scalar(select(func.count(column))) or 0
 
 
-def check_and_alert() -> dict:
-    """The nightly check: on any violation, notify every operator (once per day)."""
-    report = check_ledger()
+def check_and_alert(report: LedgerReport | None = None) -> dict:
+    """The nightly check (or `report`, just made): on any violation, notify every operator
+    (once per day)."""
+    report = report or check_ledger()
     failed = [check.name for check in report.checks if not check.ok]
     if failed:
         day = utcnow().date().isoformat()

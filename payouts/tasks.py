@@ -10,7 +10,7 @@ from rq.job import Job, JobStatus
 
 from cpa_network.jobs import enqueue_after_commit, get_queue, redis_connection, task
 from cpa_network.schedule import PeriodicJob
-from payouts import automatic, invariants, reconcile, refunds, transfers
+from payouts import automatic, invariants, ledger_status, reconcile, refunds, transfers
 
 # Transient gateway failures (5xx, timeouts) retry with backoff; the money waits in flight.
 REFUND_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])
@@ -51,8 +51,9 @@ def pay_automatically() -> dict:
 
 @task
 def check_ledger_nightly() -> dict:
-    """Nightly: `ledger check`, and a notification to every operator on any violation."""
-    return invariants.check_and_alert()
+    """Nightly (and on the operator's "Check now"): `ledger check`, its report kept for the
+    ledger page, and a notification to every operator on any violation."""
+    return invariants.check_and_alert(ledger_status.run_and_store())
 
 
 PERIODIC = (

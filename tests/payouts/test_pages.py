@@ -1,11 +1,11 @@
 """The advertiser's balance page (sandbox), the operator's ledger page, and who sees what."""
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from cpa_network.extensions import db
 from payouts import escrow
 from payouts.models import Deposit, LedgerTransaction
-from tests.conftest import Browser
+from tests.conftest import Browser, run_worker_burst
 from tests.factories import make_user
 from tests.payouts.helpers import fund_escrow
 
@@ -94,6 +94,27 @@ def test_operator_ledger_page_lists_accounts_transactions_and_invariants(client,
     txn_id = db.session.scalar(select(LedgerTransaction.id))
     detail = client.get(f"/admin/ledger/transactions/{txn_id}").get_data(as_text=True)
     assert "test-fund:" in detail  # the operator sees the idempotency key
+
+
+def test_the_ledger_page_shows_the_last_check_and_checks_again_on_request(app, client,
+                                                                          app_context):
+    """The whole-ledger check reads every posting, so the page shows the last report (with
+    its time) instead of re-running it at every load; "Check now" runs it in a worker."""
+    fund_escrow(make_user("advertiser").id, 700_00)
+    make_user("admin", email="ops@example.com")
+    client.login("ops@example.com")
+    assert "balanced" in client.get("/admin/ledger").get_data(as_text=True)  # none kept: ran
+    db.session.execute(text("UPDATE ledger_accounts SET balance = balance + 1 "
+                            "WHERE kind = 'advertiser_escrow'"))  # a cached balance drifts
+    db.session.commit()
+    kept = client.get("/admin/ledger").get_data(as_text=True)
+    assert "balanced" in kept and "violations" not in kept and "Checked " in kept
+    assert client.post("/admin/ledger/check").status_code == 400  # no CSRF token
+    asked = client.submit("/admin/ledger/check", page="/admin/ledger")
+    assert asked.status_code == 303
+    assert run_worker_burst(app, "--no-beat", timeout=120).returncode == 0
+    again = client.get("/admin/ledger").get_data(as_text=True)
+    assert "violations" in again and "cached_balances" in again
 
 
 def test_money_pages_have_no_inline_scripts(client, app_context):
