@@ -21,19 +21,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import seed  # noqa: E402
 from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TARGET_PER_S = 500
 CLICKS = 20_000
 
@@ -105,6 +103,33 @@ def run_wrk(url: str, seconds: int, clients: int, args: list[str]) -> dict:
     return figures
 
 
+@contextmanager
+def prepared(prefix: str, advertisers: int):
+    """A database `<prefix>_<pid>` (bench/scratch.py) and a Redis of their own, prepared by
+    `prepare`; yields
+    (env, clicks file, postback secret, processes to stop) and removes everything at exit."""
+    workdir = Path(tempfile.mkdtemp(prefix="cpa-bench-"))
+    redis_port = free_port()
+    started: list[subprocess.Popen] = []
+    with scratch_database(prefix) as database_url:
+        env = dict(os.environ, APP_ENV="production", SECRET_KEY=secrets.token_hex(16),
+                   DATABASE_URL=database_url, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+                   UPLOAD_DIR=str(workdir),
+                   # Counted (its Redis round trip is part of the path) but never reached.
+                   RATELIMIT_POSTBACK="1000000 per second")
+        try:
+            started.append(subprocess.Popen(
+                ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save",
+                 "", "--appendonly", "no"], stdout=subprocess.DEVNULL))
+            wait_for_port(redis_port)
+            clicks_file = workdir / "clicks.txt"
+            secret = prepare(env, clicks_file, advertisers)
+            yield env, clicks_file, secret, started
+        finally:
+            stop(started)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -118,26 +143,9 @@ def main() -> int:
         if shutil.which(binary) is None:
             print(f"bench: `{binary}` is missing (Debian: apt-get install -y {binary})")
             return 2
-    server = make_url(POSTGRES_URL)
-    db_name = f"cpa_bench_pb_{os.getpid()}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-    workdir = Path(tempfile.mkdtemp(prefix="cpa-bench-"))
-    redis_port, app_port = free_port(), free_port()
-    env = dict(os.environ, APP_ENV="production", SECRET_KEY=secrets.token_hex(16),
-               DATABASE_URL=server.set(database=db_name).render_as_string(hide_password=False),
-               REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", UPLOAD_DIR=str(workdir),
-               # Counted (its Redis round trip is part of the path) but never reached.
-               RATELIMIT_POSTBACK="1000000 per second")
-    started: list[subprocess.Popen] = []
-    try:
-        started.append(subprocess.Popen(
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL))
-        wait_for_port(redis_port)
-        clicks_file = workdir / "clicks.txt"
-        secret = prepare(env, clicks_file, max(args.advertisers, 1))
+    app_port = free_port()
+    with prepared("cpa_bench_pb", max(args.advertisers, 1)) as (env, clicks_file, secret,
+                                                                 started):
         started.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--preload", "-w", str(args.workers), "-b",
              f"127.0.0.1:{app_port}", "wsgi:app"], cwd=ROOT, env=env,
@@ -172,12 +180,6 @@ def main() -> int:
                 and figures["duplicate"] >= figures["sent_dupes"] - args.clients)
         print("targets met" if good else "targets NOT met")
         return 0 if good else 1
-    finally:
-        stop(started)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

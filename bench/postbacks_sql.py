@@ -19,9 +19,7 @@ import multiprocessing
 import os
 import secrets
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,8 +30,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
-from bench.postbacks import POSTGRES_URL, TARGET_PER_S, check, prepare  # noqa: E402
+from bench.postbacks import TARGET_PER_S, check, prepared  # noqa: E402
 
 # What the app runs for an accepted postback, in order (checked on the recording).
 WARM_UP = 40  # postbacks before the recorded one (the clicks cycle over the offers)
@@ -138,26 +135,10 @@ def main() -> int:
     if shutil.which("redis-server") is None:
         print("bench: `redis-server` is missing (Debian: apt-get install -y redis-server)")
         return 2
-    server = make_url(POSTGRES_URL)
-    db_name = f"cpa_bench_sql_{os.getpid()}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-    workdir = Path(tempfile.mkdtemp(prefix="cpa-bench-"))
-    redis_port = free_port()
-    database_url = server.set(database=db_name).render_as_string(hide_password=False)
-    env = dict(os.environ, APP_ENV="production", SECRET_KEY=secrets.token_hex(16),
-               DATABASE_URL=database_url, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-               UPLOAD_DIR=str(workdir), RATELIMIT_POSTBACK="1000000 per second")
-    started: list[subprocess.Popen] = []
-    try:
-        started.append(subprocess.Popen(
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL))
-        wait_for_port(redis_port)
-        clicks_file = workdir / "clicks.txt"
-        secret = prepare(env, clicks_file, max(args.advertisers, 1))
+    with prepared("cpa_bench_sql", max(args.advertisers, 1)) as (env, clicks_file, secret,
+                                                                  _started):
         statements = record(env, clicks_file, secret)
+        database_url = env["DATABASE_URL"]
         dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
             hide_password=False)
         engine = create_engine(database_url)
@@ -187,12 +168,6 @@ def main() -> int:
         print(f"  conversions stored: {stored - before:,} (replayed {done:,}); txids stored "
               f"twice: {twice}; ledger check: {'OK' if ledger_ok else 'FAILED'}")
         return 0 if failures == 0 and stored - before == done and ledger_ok else 1
-    finally:
-        stop(started)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
