@@ -54,7 +54,7 @@ def download(job_id: int):
 def start_confirmed() -> bool:
     """An export too long to stream starts a job only from a POST with the CSRF token (a GET,
     say a link on another site, never starts one): True to start it now; else the caller
-    returns `start_page(what)`."""
+    returns `start_page(...)`, which asks."""
     return request.method == "POST" and ConfirmForm().validate_on_submit()
 
 
