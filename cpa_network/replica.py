@@ -9,7 +9,7 @@ only pages that show aggregates (which lag the click stream anyway) use it.
 import functools
 
 import sqlalchemy as sa
-from flask import Flask, g, has_app_context
+from flask import Flask, g, has_app_context, request
 from flask_sqlalchemy.session import Session
 
 REPLICA = "replica"
@@ -26,11 +26,13 @@ def configure_replica(app: Flask) -> None:
 
 
 def reads_replica(view):
-    """Run this view's reads on the replica (if there is one)."""
+    """Run this view's reads on the replica (if there is one), for GET and HEAD only: a POST
+    that writes (say, starting an export job) reads what it decides on from the primary."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        g.setdefault(FLAG, True)
+        if request.method in ("GET", "HEAD"):
+            g.setdefault(FLAG, True)
         return view(*args, **kwargs)
 
     return wrapper

@@ -45,6 +45,11 @@ def test_stats_pages_and_the_stats_api_read_the_replica_other_pages_do_not(
     counts.clear()
     response = browser.get("/api/v1/stats", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200 and counts["replica"] > 0
+    # Starting a long export writes a job: what it decides on is read from the primary.
+    browser.get("/stats/export.csv?period=90d")
+    counts.clear()
+    assert browser.submit("/stats/export.csv?period=90d").status_code == 303
+    assert counts["replica"] == 0 and counts["primary"] > 0
 
 
 def test_without_a_replica_there_is_only_the_primary(app):
