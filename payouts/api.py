@@ -166,8 +166,8 @@ def balances():
 PAYOUT = register_schema("Withdrawal", {
     "type": "object",
     "required": ["id", "amount", "currency", "status", "gateway", "sandbox", "automatic",
-                 "transfer_id", "failure_code", "failure_reason", "requested_at",
-                 "submitted_at", "settled_at"],
+                 "transfer_id", "failure_code", "failure_reason", "reversed_amount",
+                 "requested_at", "submitted_at", "settled_at"],
     "properties": {
         "id": {"type": "integer"}, "amount": MINOR, "currency": CURRENCY,
         "status": {"enum": [s.value for s in PayoutStatus],
@@ -178,6 +178,8 @@ PAYOUT = register_schema("Withdrawal", {
         "automatic": {"type": "boolean", "description": "Made by the weekly automatic payouts."},
         "transfer_id": {"type": ["string", "null"], "description": "The Stripe transfer."},
         "failure_code": {"type": "string"}, "failure_reason": {"type": "string"},
+        "reversed_amount": {**MINOR, "description": "What the gateway took back of the paid "
+                                                    "transfer; it is back in available."},
         "requested_at": {"type": "string", "format": "date-time"},
         "submitted_at": {"type": ["string", "null"], "format": "date-time"},
         "settled_at": {"type": ["string", "null"], "format": "date-time",
@@ -200,7 +202,8 @@ def payout_json(payout: Payout) -> dict:
         "status": payout.status, "gateway": payout.gateway,
         "sandbox": payout.gateway == "sandbox", "automatic": payout.automatic,
         "transfer_id": payout.transfer_id, "failure_code": payout.failure_code,
-        "failure_reason": payout.failure_reason, "requested_at": stamp(payout.requested_at),
+        "failure_reason": payout.failure_reason, "reversed_amount": payout.reversed_amount,
+        "requested_at": stamp(payout.requested_at),
         "submitted_at": stamp(payout.submitted_at), "settled_at": stamp(payout.settled_at),
     }
 

@@ -10,7 +10,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from cpa_network.extensions import db
@@ -73,7 +73,10 @@ def publisher_history(publisher_id: int):
 
 
 def payout_transactions(payout: Payout) -> list[LedgerTransaction]:
-    """The payout's reserve and (once settled) settle transactions."""
+    """The payout's reserve and (once settled) settle transactions, and its reversals (found
+    through the reason's index: there are few)."""
     keys = [f"payout:{payout.id}:reserve", f"payout:{payout.id}:settle"]
-    return list(db.session.scalars(select(LedgerTransaction).where(
-        LedgerTransaction.idempotency_key.in_(keys)).order_by(LedgerTransaction.id)))
+    reversals = and_(LedgerTransaction.reason == "payout_reversed",
+                     LedgerTransaction.refs["payout"].as_integer() == payout.id)
+    return list(db.session.scalars(select(LedgerTransaction).where(or_(
+        LedgerTransaction.idempotency_key.in_(keys), reversals)).order_by(LedgerTransaction.id)))

@@ -195,12 +195,13 @@ def _payouts_match_ledger() -> list[str]:
 
 
 def _payout_accounts_match() -> list[str]:
-    """In flight = the payouts not settled yet; paid out = the paid ones, per publisher."""
+    """In flight = the payouts not settled yet; paid out = the paid ones, less what the gateway
+    took back of them, per publisher."""
     problems = []
     for kind, statuses in ((AccountKind.PAYOUT_IN_FLIGHT, IN_FLIGHT),
                            (AccountKind.PUBLISHER_PAID, (PayoutStatus.PAID,))):
         sums = (select(Payout.publisher_id, Payout.currency,
-                       func.sum(Payout.amount).label("total"))
+                       func.sum(Payout.amount - Payout.reversed_amount).label("total"))
                 .where(Payout.status.in_(statuses))
                 .group_by(Payout.publisher_id, Payout.currency).subquery())
         total = func.coalesce(sums.c.total, 0)
@@ -234,7 +235,8 @@ CHECKS = (
     ("refunds", _l("each deposit's refunded amount matches its refunds"), _refunded_amounts_match),
     ("payouts_booked", _l("every payout reserved its money and settled it once, as its status "
                           "says"), _payouts_match_ledger),
-    ("payout_accounts", _l("money in flight and paid out equals the payouts in those states"),
+    ("payout_accounts", _l("money in flight and paid out equals the payouts in those states "
+                           "(less what was reversed)"),
      _payout_accounts_match),
 )
 

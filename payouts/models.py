@@ -285,6 +285,8 @@ class Payout(db.Model):
                         name="status_known"),
         CheckConstraint("transfer_id IS NOT NULL OR status NOT IN ('submitted', 'paid')",
                         name="transfer_when_submitted"),
+        CheckConstraint("reversed_amount >= 0 AND reversed_amount <= amount",
+                        name="reversed_within_amount"),
         Index("ix_payouts_status_requested_at", "status", "requested_at"),
     )
 
@@ -307,6 +309,9 @@ class Payout(db.Model):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     failure_code: Mapped[str] = mapped_column(String(60), default="")
     failure_reason: Mapped[str] = mapped_column(String(300), default="")
+    # What the gateway took back of the paid transfer (a reversal, e.g. from Stripe's
+    # dashboard); it went back to the publisher's available balance.
+    reversed_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitting_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -34,6 +34,7 @@ REASON_LABELS = {
     "payout_requested": _l("Payout requested"),
     "payout_paid": _l("Payout sent"),
     "payout_failed": _l("Payout failed, money returned"),
+    "payout_reversed": _l("Payout reversed at the gateway, money returned"),
     "reversal": _l("Correction (reversal)"),
     "lot_purchase": _l("Referral bought on the exchange (held in escrow)"),
     "lot_release": _l("Referral sale paid out"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cpa_network.extensions import db
-from payouts import connect, deposits, refunds
+from payouts import connect, deposits, refunds, reversals
 from payouts.models import Deposit, DepositStatus, EscrowRefund, StripeEvent
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,15 @@ def on_refund_updated(stripe_refund: dict, event_id: str) -> str:
     return f"refund_{refund.status}"
 
 
+def on_transfer_reversed(transfer: dict, event_id: str) -> str:
+    """A payout's transfer was (partly) taken back; `amount_reversed` is the running total."""
+    payout_id = (transfer.get("metadata") or {}).get("payout_id", "")
+    if not str(payout_id).isdigit():
+        return "unknown_payout"
+    return reversals.record_reversal(int(payout_id), transfer["id"],
+                                     transfer.get("amount_reversed") or 0)
+
+
 HANDLERS = {
     "checkout.session.completed": on_session_completed,
     "checkout.session.async_payment_succeeded": _credit,
@@ -104,4 +113,5 @@ HANDLERS = {
     "refund.updated": on_refund_updated,
     "refund.failed": on_refund_updated,
     "account.updated": connect.on_account_updated,  # a publisher's connected account (Connect)
+    "transfer.reversed": on_transfer_reversed,  # a paid payout taken back (e.g. the dashboard)
 }

@@ -12,6 +12,8 @@ MESSAGES = {
     "payout_paid": _l("Payout #%(id)s of %(amount)s was sent to your payout account."),
     "payout_failed": _l("Payout #%(id)s of %(amount)s failed (%(reason)s); the money is back in "
                         "your available balance."),
+    "payout_reversed": _l("%(amount)s of payout #%(id)s came back from your payout account (the "
+                          "transfer was reversed) and is in your available balance again."),
     "ledger_check_failed": _l("The ledger check of %(day)s found %(failed)s failing check(s): "
                               "%(checks)s. Open the Ledger page for details."),
 }
