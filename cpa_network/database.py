@@ -44,8 +44,11 @@ def is_postgres() -> bool:
 
 def configure_engine_options(app: Flask) -> None:
     """On psycopg the pool's ping becomes the transaction's BEGIN (see `_begin_on_checkout`);
-    set before the engines are created."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+    set before the engines are created. The options are every bind's (the replica's too), so
+    only when every database is on psycopg."""
+    urls = [app.config["SQLALCHEMY_DATABASE_URI"],
+            *(app.config.get("SQLALCHEMY_BINDS") or {}).values()]
+    if not all(str(url).startswith("postgresql+psycopg") for url in urls):
         return
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if options.get("pool_pre_ping"):

@@ -252,10 +252,8 @@ def _count(column) -> int:
     return db.session.scalar(select(func.count(column))) or 0
 
 
-def check_and_alert(report: LedgerReport | None = None) -> dict:
-    """The nightly check (or `report`, just made): on any violation, notify every operator
-    (once per day)."""
-    report = report or check_ledger()
+def check_and_alert(report: LedgerReport) -> dict:
+    """After the nightly check: on any violation, notify every operator (once per day)."""
     failed = [check.name for check in report.checks if not check.ok]
     if failed:
         day = utcnow().date().isoformat()

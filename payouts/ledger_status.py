@@ -28,10 +28,11 @@ class CheckedReport:
     checked_at: datetime
 
 
-def run_and_store() -> LedgerReport:
+def run_and_store() -> CheckedReport:
     """Check the whole ledger now and keep the report for the page."""
-    report = check_ledger()
-    body = {"checked_at": utcnow().isoformat(), "transactions": report.transactions,
+    checked = CheckedReport(check_ledger(), utcnow())
+    report = checked.report
+    body = {"checked_at": checked.checked_at.isoformat(), "transactions": report.transactions,
             "postings": report.postings, "accounts": report.accounts,
             "checks": [{"name": c.name, "problems": c.problems[:MAX_PROBLEMS]}
                        for c in report.checks]}
@@ -39,7 +40,7 @@ def run_and_store() -> LedgerReport:
         redis_connection().set(KEY, json.dumps(body))
     except RedisError:
         log.warning("ledger check: the report could not be stored", exc_info=True)
-    return report
+    return checked
 
 
 def last() -> CheckedReport | None:
@@ -60,8 +61,4 @@ def last() -> CheckedReport | None:
 
 def current() -> CheckedReport:
     """The stored report, or a fresh one (then stored) if there is none."""
-    found = last()
-    if found is None:
-        at = utcnow()
-        found = CheckedReport(run_and_store(), at)
-    return found
+    return last() or run_and_store()

@@ -53,7 +53,7 @@ def pay_automatically() -> dict:
 def check_ledger_nightly() -> dict:
     """Nightly (and on the operator's "Check now"): `ledger check`, its report kept for the
     ledger page, and a notification to every operator on any violation."""
-    return invariants.check_and_alert(ledger_status.run_and_store())
+    return invariants.check_and_alert(ledger_status.run_and_store().report)
 
 
 PERIODIC = (
