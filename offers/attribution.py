@@ -33,6 +33,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
+from cpa_network.fastsql import Statement
 from offers import awaiting, caps, conversions, fraud, outgoing, rules
 from offers import status as st
 from offers.conversion_models import (
@@ -100,7 +101,7 @@ EXISTING_BY_CLICK = select(Conversion).where(
     Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
     Conversion.click_once == bindparam("value"))
 # Everything else a conversion reads before it is written, in one round trip.
-FACTS = select(
+FACTS = Statement(select(
     select(Conversion.id).where(
         Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
         or_(Conversion.txid == bindparam("txid"), Conversion.click_once == bindparam("click")))
@@ -120,14 +121,14 @@ FACTS = select(
         LedgerAccount.kind == kind.value, LedgerAccount.owner_id == bindparam("advertiser_id"),
         LedgerAccount.currency == bindparam("currency")).scalar_subquery().label(kind.value)
       for kind in escrow.HOLD_ACCOUNTS),
-)
+))
 
 
 @functools.cache
 def _insert_statement(dialect_name: str):
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = Conversion.__table__
-    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return Statement(dialect.insert(table).on_conflict_do_nothing().returning(table.c.id))
 
 
 def _existing(offer_id: int, goal_code: str, *, txid: str | None = None,
@@ -180,7 +181,7 @@ def _check_sequence(offer: Offer, goal: Goal, click: ClickInfo | None, customer:
 
 def _insert(values: dict) -> Conversion | None:
     """Insert once: None if an identical conversion (txid or once-per-click) exists already."""
-    new_id = db.session.execute(_insert_statement(db.engine.dialect.name), values).scalar()
+    new_id = _insert_statement(db.engine.dialect.name).scalar(values)
     if new_id is None:
         return None
     conversion = Conversion(id=new_id, **values)
@@ -199,10 +200,10 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
     if goal is None:
         raise GoalUnknown()
     once = click.id if click is not None and goal.once_per_click else None
-    facts = db.session.execute(FACTS, {
+    facts = FACTS.first({
         "publisher_id": publisher_id, "advertiser_id": offer.advertiser_id,
         "currency": offer.currency, "offer_id": offer.id, "goal": goal.code,
-        "txid": data.txid, "click": once, **fraud.fact_params(click, at)}).one()
+        "txid": data.txid, "click": once, **fraud.fact_params(click, at)})
     if facts.duplicate_id is not None:
         return Outcome("duplicate", db.session.get(Conversion, facts.duplicate_id))
     waits = _waits_for_funds(offer)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cpa_network.extensions import db
+from cpa_network.fastsql import Statement
 from offers.tracking_models import SUB_IDS, Click, TrafficHourly
 
 ROLLUP_KEY = ("hour", "link_id", "country", *SUB_IDS)
@@ -65,14 +66,17 @@ def _upsert_statement(dialect_name: str, counters: tuple[str, ...]):
     """Built once per process: building a statement costs more than running it."""
     table = TrafficHourly.__table__
     statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
-    return statement.on_conflict_do_update(
+    return Statement(statement.on_conflict_do_update(
         index_elements=list(ROLLUP_KEY),
-        set_={name: table.c[name] + statement.excluded[name] for name in counters})
+        set_={name: table.c[name] + statement.excluded[name] for name in counters}))
 
 
 def upsert_rollups(rows: list[dict], counters: tuple[str, ...]) -> None:
     """Add each row's `counters` to its hour x link x country x sub-ids row (created if new)."""
     if not rows:
         return
-    db.session.execute(_upsert_statement(db.engine.dialect.name, counters),
-                       rows if len(rows) > 1 else rows[0])
+    statement = _upsert_statement(db.engine.dialect.name, counters)
+    if len(rows) == 1:
+        statement.rows(rows[0])  # a conversion's one row: the hot path
+    else:
+        db.session.execute(statement.statement, rows)

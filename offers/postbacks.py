@@ -35,6 +35,7 @@ from sqlalchemy.orm import joinedload
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
+from cpa_network.fastsql import Statement
 from cpa_network.ratelimits import enforce
 from offers import attribution, links
 from offers.conversion_models import PostbackLog
@@ -174,12 +175,12 @@ def _offer_named(params: dict[str, str]) -> int | None:
     return db.session.scalar(db.select(Offer.id).where(Offer.id == int(value)))
 
 
-LOG_INSERT = insert(PostbackLog.__table__)  # built once; Core, not the ORM's bulk insert
+LOG_INSERT = Statement(insert(PostbackLog.__table__))  # built once; not the ORM's bulk insert
 
 
 def log(trace: Trace, params: dict[str, str], answer: Answer, *, source: str, method: str,
         remote_ip: str) -> None:
-    db.session.execute(LOG_INSERT, {
+    LOG_INSERT.rows({
         "offer_id": trace.offer_id or _offer_named(params), "source": source, "method": method,
         "params": {k: ("***" if k in MASKED else v) for k, v in params.items()},
         "remote_prefix": ip_prefix(remote_ip) if remote_ip else "", "code": answer.code,

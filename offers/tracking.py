@@ -12,7 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, select
 
-from cpa_network.extensions import db
+from cpa_network.fastsql import Statement
 from offers.tracking_models import Click
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -137,9 +137,9 @@ def _from_record(record: dict) -> ClickInfo:
 # Built once; columns, not the entity (a postback reads a click, it never changes one). The
 # time range comes from the id itself (clicked_at is the id's millisecond), so PostgreSQL looks
 # in one monthly partition instead of every one.
-CLICK_BY_ID = select(*Click.__table__.c).where(Click.id == bindparam("click_id"),
-                                               Click.clicked_at >= bindparam("after"),
-                                               Click.clicked_at <= bindparam("before"))
+CLICK_BY_ID = Statement(select(*Click.__table__.c).where(
+    Click.id == bindparam("click_id"), Click.clicked_at >= bindparam("after"),
+    Click.clicked_at <= bindparam("before")))
 ID_TIME_SLACK = timedelta(seconds=1)
 
 
@@ -151,8 +151,7 @@ def click_time_range(click_id: str) -> tuple[datetime, datetime]:
 
 def _stored(click_id: str) -> ClickInfo | None:
     after, before = click_time_range(click_id)
-    row = db.session.execute(CLICK_BY_ID, {"click_id": click_id, "after": after,
-                                           "before": before}).first()
+    row = CLICK_BY_ID.first({"click_id": click_id, "after": after, "before": before})
     return _from_row(row) if row is not None else None
 
 

@@ -8,8 +8,8 @@ the transaction `ON CONFLICT (idempotency_key) DO NOTHING`, its postings and the
 A refusal writes nothing and leaves the caller's transaction usable, without the cost of a
 savepoint. The commit is the caller's, where the deferred trigger checks the balance again.
 
-The call is plain SQL on the session's connection (`exec_driver_sql`): no statement to compile,
-no ORM; a post happens per conversion, approval and payout.
+The call is plain SQL on the session's psycopg connection (cpa_network.fastsql): no statement
+to compile, no ORM, no SQLAlchemy result; a post happens per conversion, approval and payout.
 The session then gets the transaction row as a persistent object (its postings load on first
 use) and the new balances of the accounts it already holds, so it never reads a stale one.
 """
@@ -22,6 +22,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from cpa_network import fastsql
 from cpa_network.extensions import db
 from payouts.models import MAY_GO_NEGATIVE, LedgerAccount, LedgerTransaction
 
@@ -45,11 +46,10 @@ class Outcome(NamedTuple):
 def post(key: str, reason: str, description: str, refs: dict, fingerprint: str,
          created_at: datetime, pairs: list[tuple[int, int]]) -> list[Outcome]:
     """Run `ledger_post` in the session's transaction; its rows (at least one)."""
-    db.session.flush()  # what the session holds goes first, as an autoflush would
-    rows = db.session.connection().exec_driver_sql(POST, (
+    rows = fastsql.run(db.session.connection(), POST, (
         key, reason, description, json.dumps(refs), fingerprint, created_at,
         [account_id for account_id, _ in pairs], [amount for _, amount in pairs],
-        NEGATIVE_KINDS)).fetchall()
+        NEGATIVE_KINDS))
     return [Outcome(*row) for row in rows]
 
 
