@@ -19,7 +19,8 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Numeric
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.crud import REQUIRED  # the marker of a DML value to be given
 
 from cpa_network.extensions import db
@@ -34,30 +35,37 @@ class Compiled:
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         # Columns left out whose default SQLAlchemy computes at execution: a constant default
         # is filled in here; anything else must be given.
-        prefetch = [*getattr(compiled, "insert_prefetch", ()),
-                    *getattr(compiled, "update_prefetch", ())]
-        computed = [c.name for c in prefetch if c.default is None or not c.default.is_scalar]
+        prefetch = [(c, c.default) for c in getattr(compiled, "insert_prefetch", ())] + \
+            [(c, c.onupdate) for c in getattr(compiled, "update_prefetch", ())]
+        computed = [c.name for c, default in prefetch if default is None or not default.is_scalar]
         if computed:
             raise ValueError(f"{statement.table}: give values for {computed}")
         if any(bind.expanding for bind in compiled.binds.values()):
             raise ValueError(f"{statement!r}: IN lists are not supported here")
         self.sql = str(compiled)
+        # values written in the statement itself (a literal None included); not the ones to give
         self.defaults = {name: value for name, value in compiled.params.items()
-                         if value is not None and value is not REQUIRED}
-        self.defaults |= {c.key: c.default.arg for c in prefetch}
+                         if value is not REQUIRED and not compiled.binds[name].required}
+        self.defaults |= {c.key: default.arg for c, default in prefetch}
         self.binds = [(name, processor) for name, bind in compiled.binds.items()
                       if (processor := bind.type.dialect_impl(dialect).bind_processor(
                           dialect)) is not None]
         columns = statement.exported_columns  # what a SELECT selects, or what DML returns
+        if any(isinstance(column.type, Numeric) for column in columns):
+            # their processors need the database's type of the column; not worth it here
+            raise ValueError(f"{statement!r}: numeric results are not supported here")
         self.results = [(index, processor) for index, column in enumerate(columns)
                         if (processor := column.type.dialect_impl(dialect).result_processor(
                             dialect, None)) is not None]
 
     def parameters(self, given: dict) -> dict:
         params = self.defaults | given
-        for name, processor in self.binds:
-            if name in params:
-                params[name] = processor(params[name])
+        try:
+            for name, processor in self.binds:
+                if name in params:
+                    params[name] = processor(params[name])
+        except Exception as error:  # as Session.execute wraps a bind processor's refusal
+            raise StatementError(str(error), self.sql, given, error) from error
         return params
 
 
@@ -67,7 +75,7 @@ class Statement:
     def __init__(self, statement):
         self.statement = statement
         self._is_dml = statement.is_dml
-        self._compiled: dict[tuple, Compiled] = {}  # by the parameter names, for DML
+        self._compiled: dict[tuple, Compiled] = {}  # by dialect and, for DML, parameter names
 
     def rows(self, params: dict) -> Sequence[Any]:
         """Every row, each readable by column name (`row.id`) and by position."""
@@ -76,9 +84,9 @@ class Statement:
             db.session.flush()
             return db.session.execute(self.statement, params).all()
         keys = tuple(params) if self._is_dml else ()
-        compiled = self._compiled.get(keys)
+        compiled = self._compiled.get((connection.dialect, keys))
         if compiled is None:
-            compiled = self._compiled[keys] = Compiled(
+            compiled = self._compiled[connection.dialect, keys] = Compiled(
                 self.statement, connection.dialect, list(keys) if self._is_dml else None)
         rows = run(connection, compiled.sql, compiled.parameters(params), named=True)
         if compiled.results:
@@ -114,7 +122,8 @@ def run(connection, sql: str, params, *, named: bool = False) -> list:
             connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None,
                                                       False)
             cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description is not None else []
+            result = cursor.pgresult  # not cursor.description, which builds column objects
+            return cursor.fetchall() if result is not None and result.nfields else []
     except psycopg.Error as error:
         invalidated = connection.dialect.is_disconnect(error, driver, None)
         if invalidated:
