@@ -13,7 +13,8 @@ import base64
 from datetime import datetime
 
 from offers import attribution
-from offers.postbacks import Trace, conversion_input, load_offer
+from offers.offer_cache import offer_for_conversion
+from offers.postbacks import Trace, conversion_input
 from offers.refusals import UnknownClick
 from offers.tracking import find_click, is_click_id
 
@@ -28,7 +29,7 @@ def cookie_name(offer_id: int) -> str:
 def ingest(offer_id: int, cookie_click_id: str | None, params: dict[str, str], user_agent: str,
            trace: Trace, at: datetime | None = None) -> attribution.Outcome:
     """Record the goal for the click the browser's attribution cookie names."""
-    offer = load_offer(offer_id)
+    offer = offer_for_conversion(offer_id)
     if offer is None:
         raise UnknownClick()
     trace.offer_id = offer.id

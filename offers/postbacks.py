@@ -30,7 +30,6 @@ from urllib.parse import quote
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert
-from sqlalchemy.orm import joinedload
 
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
@@ -40,6 +39,7 @@ from cpa_network.ratelimits import enforce
 from offers import attribution, links
 from offers.conversion_models import PostbackLog
 from offers.models import Offer
+from offers.offer_cache import offer_for_conversion
 from offers.refusals import (
     AmountInvalid,
     BadSignature,
@@ -89,6 +89,11 @@ def read_params(req) -> dict[str, str]:
                 params[name] = value
             elif isinstance(value, int) and not isinstance(value, bool):
                 params[name] = str(value)
+    return limit_params(params)
+
+
+def limit_params(params: dict[str, str]) -> dict[str, str]:
+    """At most MAX_PARAMS parameters, names cut at 40 characters and values at MAX_VALUE."""
     return {str(k)[:40]: v[:MAX_VALUE] for k, v in list(params.items())[:MAX_PARAMS]}
 
 
@@ -141,7 +146,7 @@ def ingest(params: dict[str, str], trace: Trace,
     named = params.get("offer_id", "").strip()
     if click is None or (named and named != str(click.offer_id)):
         raise UnknownClick()
-    offer = load_offer(click.offer_id)
+    offer = offer_for_conversion(click.offer_id)
     trace.offer_id = offer.id
     authenticate(offer, params)
     enforce(current_app.config["RATELIMIT_POSTBACK"], "postback", str(offer.id))
@@ -160,12 +165,6 @@ def ingest_promo(advertiser_id: int, params: dict[str, str], trace: Trace,
         raise UnknownPromoCode()
     trace.offer_id = link.offer_id
     return attribution.record(link.offer, link.id, link.publisher_id, None, data, at)
-
-
-def load_offer(offer_id: int) -> Offer | None:
-    """The offer with its goals and caps, in one query."""
-    return db.session.get(Offer, offer_id, options=(joinedload(Offer.goals),
-                                                    joinedload(Offer.caps)))
 
 
 def _offer_named(params: dict[str, str]) -> int | None:
