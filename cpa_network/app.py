@@ -107,10 +107,12 @@ def register_blueprints(app: Flask) -> None:
                       publishers_bp, publishers_api_bp, stats_bp, ratings_bp, exchange_bp,
                       exchange_admin_bp, referrals_bp, jobs_bp):
         app.register_blueprint(blueprint)
-    # Click redirects are answered ahead of Flask's per-request machinery (offers.fastpath).
+    # Click redirects and server-to-server postbacks are answered ahead of Flask's per-request
+    # machinery (offers.fastpath, offers.postback_fastpath).
     from offers.fastpath import ClickFastPath
+    from offers.postback_fastpath import PostbackFastPath
 
-    app.wsgi_app = ClickFastPath(app, app.wsgi_app)
+    app.wsgi_app = PostbackFastPath(app, ClickFastPath(app, app.wsgi_app))
 
 
 def register_error_handlers(app: Flask) -> None:

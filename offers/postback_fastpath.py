@@ -1,0 +1,71 @@
+"""The postback's fast lane: WSGI middleware that answers `GET /postback` from a server before
+Flask's per-request machinery (request object, session, login, i18n, after-request hooks), which
+a server-to-server postback never uses. It runs the same `postbacks.receive` and `ingest` as the
+Flask view, in an app context, and sends the same JSON, status, headers and log line.
+
+A caller that sends cookies or asks for a language (a browser, someone testing by hand) gets
+the Flask view, which answers in that language; so does a POST. If the lane fails for any
+reason, Flask answers instead: a postback is idempotent (the same offer + goal + txid is
+recorded once), so running it again is safe.
+"""
+
+import logging
+from http import HTTPStatus
+from urllib.parse import parse_qsl
+
+from flask import Flask
+from werkzeug.wrappers import Response
+
+from offers import postbacks
+
+log = logging.getLogger(__name__)
+PATH = "/postback"
+
+
+def query_params(query_string: str) -> dict[str, str]:
+    """The query string as Flask's `request.args.to_dict()` reads it: the first value of a
+    repeated name."""
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        params.setdefault(name, value)
+    return params
+
+
+class PostbackFastPath:
+    def __init__(self, app: Flask, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+        self._headers: list[tuple[str, str]] | None = None
+
+    def _fixed_headers(self) -> list[tuple[str, str]]:
+        """The app's security headers (computed once, by the app's own after-request hook)."""
+        if self._headers is None:
+            from cpa_network.security import add_security_headers
+
+            sample = add_security_headers(Response())
+            self._headers = [(k, v) for k, v in sample.headers.items()
+                             if k not in ("Content-Type", "Content-Length")]
+            self._headers += [("Cache-Control", "no-store"),
+                              ("Content-Type", "application/json")]
+        return self._headers
+
+    def __call__(self, environ, start_response):
+        if (environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "GET"
+                or environ.get("HTTP_COOKIE") or environ.get("HTTP_ACCEPT_LANGUAGE")):
+            return self.wsgi_app(environ, start_response)
+        try:
+            with self.app.app_context():
+                params = postbacks.limit_params(query_params(environ.get("QUERY_STRING", "")))
+                answer = postbacks.receive(lambda trace: postbacks.ingest(params, trace), params,
+                                           source="postback", method="GET",
+                                           remote_ip=environ.get("REMOTE_ADDR", ""))
+                body = self.app.json.response(answer.body()).get_data()  # as jsonify writes it
+                headers = self._fixed_headers()
+        except Exception:
+            log.exception("the postback fast path failed; Flask answers instead")
+            return self.wsgi_app(environ, start_response)
+        headers = [*headers, ("Content-Length", str(len(body)))]
+        if answer.retry_after:
+            headers.append(("Retry-After", str(answer.retry_after)))
+        status = HTTPStatus(answer.http_status)
+        start_response(f"{status.value} {status.phrase}", headers)
+        return [body]
