@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from bench import seed  # noqa: E402
+from bench import cputime, seed  # noqa: E402
 from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 
@@ -156,7 +156,9 @@ def main() -> int:
         run_wrk(url, 3, args.clients, [*lua_args, "W"])  # connections, compiled statements
         time.sleep(1)  # requests still in flight when wrk stopped finish
         before, _twice, _ok = check(env)
-        figures = run_wrk(url, args.seconds, args.clients, [*lua_args, "M"])
+        gunicorn, redis_server = started[-1].pid, started[0].pid
+        with cputime.Meter(env["DATABASE_URL"], gunicorn, redis_server) as meter:
+            figures = run_wrk(url, args.seconds, args.clients, [*lua_args, "M"])
         time.sleep(1)
         stored, twice, ledger_ok = check(env)
         stored -= before
@@ -169,6 +171,9 @@ def main() -> int:
               f"other {figures['other']}, socket errors {figures['errors']}")
         print(f"  accepted postbacks/s: {accepted_per_s:,.0f} (target >= {TARGET_PER_S}); "
               f"p50 {figures['p50_us'] / 1000:.1f} ms, p99 {figures['p99_us'] / 1000:.1f} ms")
+        print(f"  CPU per accepted postback: {meter.per(figures['ok'])} "
+              f"(2 cores: {2000 / max(figures['ok'] / figures['seconds'], 1):.2f} ms of CPU "
+              "per postback at this rate)")
         print(f"  conversions stored by the run: {stored:,} (accepted answers {figures['ok']:,}, "
               f"and up to {args.clients} in flight when wrk stopped); txids stored twice: "
               f"{twice}; ledger check: {'OK' if ledger_ok else 'FAILED'}")
