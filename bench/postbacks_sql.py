@@ -4,13 +4,13 @@ or SQLAlchemy.
     .venv/bin/python bench/postbacks_sql.py [--seconds 10] [--processes 8]
 
 It prepares the same database as bench/postbacks.py (funded offers, clicks an hour old), sends
-one real postback through the app while recording the statements it runs (the click, the offer,
-the facts query, the conversion insert, `ledger_post`, the rollup, the log line), then replays
-that sequence from `--processes` processes on bare psycopg connections, one transaction and
-commit per postback, each with its own click and txid, for `--seconds`. The figure is the
-ceiling of the present statements on this machine: what a postback path with no framework and
-no ORM at all could reach. Every replayed postback must insert its conversion and post its hold,
-and `ledger check` runs at the end.
+one real postback through the app while recording the statements it runs (the click, the
+offer's version, the facts query, the conversion insert, `ledger_post`, the rollup, the log
+line), then replays that sequence from `--processes` processes on bare psycopg connections,
+one transaction and commit per postback, each with its own click and txid, for `--seconds`.
+The figure is the ceiling of the present statements on this machine: what a postback path with
+no framework and no ORM at all could reach. Every replayed postback must insert its conversion
+and post its hold, and `ledger check` runs at the end.
 """
 
 import argparse
@@ -68,8 +68,8 @@ def record(env: dict, clicks_file: Path, secret: str) -> list[tuple[str, object]
     return captured
 
 
-def replay(worker: int, dsn: str, statements: list, clicks: list, seconds: float,
-           processes: int, results) -> None:
+def replay(worker: int, dsn: str, statements: list, clicks: list, advertisers: dict,
+           seconds: float, processes: int, results) -> None:
     """Postbacks from this process until the time is up; puts (done, failures) on `results`."""
     import psycopg
     from psycopg.types.json import Json
@@ -90,8 +90,9 @@ def replay(worker: int, dsn: str, statements: list, clicks: list, seconds: float
                                     "after": clicked_at - timedelta(seconds=1),
                                     "before": clicked_at + timedelta(seconds=1)})
             cur.fetchone()
-            cur.execute(offer_sql, {"pk_1": offer_id})
-            advertiser_id = cur.fetchall()[0][1]
+            cur.execute(offer_sql, {"offer_id": offer_id})  # the offer cache's version check
+            cur.fetchall()
+            advertiser_id = advertisers[offer_id]
             cur.execute(facts_sql, {**facts, "offer_id": offer_id, "txid": txid,
                                     "publisher_id": publisher_id, "advertiser_id": advertiser_id,
                                     "ip_hash": ip_hash, "login_since": now - timedelta(days=180),
@@ -146,11 +147,12 @@ def main() -> int:
             clicks = [tuple(row) for row in conn.execute(text(
                 "SELECT id, clicked_at, link_id, offer_id, publisher_id, ip_hash FROM clicks "
                 "ORDER BY id"))]
+            advertisers = dict(conn.execute(text("SELECT id, advertiser_id FROM offers")).all())
         engine.dispose()
         before, _twice, _ok = check(env)
         results = multiprocessing.Queue()
         workers = [multiprocessing.Process(target=replay, args=(
-            w, dsn, statements, clicks, args.seconds, args.processes, results))
+            w, dsn, statements, clicks, advertisers, args.seconds, args.processes, results))
             for w in range(args.processes)]
         clock = time.perf_counter()
         for w in workers:
