@@ -81,8 +81,8 @@ class Statement:
         """Every row, each readable by column name (`row.id`) and by position."""
         connection = db.session.connection()
         if connection.dialect.driver != "psycopg":
-            db.session.flush()
-            return db.session.execute(self.statement, params).all()
+            result = db.session.execute(self.statement, params)
+            return result.all() if not self._is_dml or result.returns_rows else []
         keys = tuple(params) if self._is_dml else ()
         compiled = self._compiled.get((connection.dialect, keys))
         if compiled is None:

@@ -23,7 +23,7 @@ MAX_CACHED = 10_000
 VERSION = Statement(select(literal_column("offers.xmin::text")).select_from(Offer.__table__)
                     .where(Offer.__table__.c.id == bindparam("offer_id")))
 
-_cache: dict[int, tuple[str, Offer]] = {}
+_cache: dict[tuple, tuple[str, Offer]] = {}  # (engine, offer id) -> (xmin, offer)
 
 
 def load(offer_id: int) -> Offer | None:
@@ -39,7 +39,8 @@ def offer_for_conversion(offer_id: int) -> Offer | None:
     version = VERSION.scalar({"offer_id": offer_id})
     if version is None:
         return None
-    cached = _cache.get(offer_id)
+    key = (db.engine, offer_id)  # a process may serve more than one database (the tests do)
+    cached = _cache.get(key)
     if cached is not None and cached[0] == version:
         return cached[1]
     if db.session.identity_map.get(identity_key(Offer, offer_id)) is not None:
@@ -51,5 +52,5 @@ def offer_for_conversion(offer_id: int) -> Offer | None:
         db.session.expunge(obj)
     if len(_cache) >= MAX_CACHED:
         _cache.clear()
-    _cache[offer_id] = (version, offer)
+    _cache[key] = (version, offer)
     return offer

@@ -106,7 +106,8 @@ def test_when_the_lane_fails_flask_answers_and_records_once(client, app_context,
 # The offer cache: a change committed before a postback is what that postback pays by.
 
 def cached_versions() -> dict:
-    return {offer_id: version for offer_id, (version, _offer) in offer_cache._cache.items()}
+    return {offer_id: version for (_engine, offer_id), (version, _offer)
+            in offer_cache._cache.items()}
 
 
 def test_a_goal_payout_change_is_paid_by_the_next_postback(client, app_context):
