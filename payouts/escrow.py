@@ -79,15 +79,15 @@ def hold_conversion(conversion_id: int, advertiser_id: int, publisher_id: int, c
     transaction (the postback path does, in the query it needs anyway), saving a query.
     """
     code = currency.upper()
-    wanted = {kind: (kind, advertiser_id, code) for kind in HOLD_ACCOUNTS}
     if account_ids and all(account_ids.get(kind) for kind in HOLD_ACCOUNTS):
-        found = ledger.accounts_known({wanted[kind]: account_ids[kind] for kind in HOLD_ACCOUNTS})
+        found = account_ids  # ids read in this transaction: no account objects needed
     else:
-        found = ledger.accounts_of(set(wanted.values()))  # one query
-    legs = [Leg(found[(K.ADVERTISER_ESCROW, advertiser_id, code)], -(payout + fee)),
-            Leg(found[(K.ADVERTISER_HOLD, advertiser_id, code)], payout)]
+        accounts = ledger.accounts_of({(kind, advertiser_id, code) for kind in HOLD_ACCOUNTS})
+        found = {kind: accounts[(kind, advertiser_id, code)] for kind in HOLD_ACCOUNTS}
+    legs = [Leg(found[K.ADVERTISER_ESCROW], -(payout + fee)),
+            Leg(found[K.ADVERTISER_HOLD], payout)]
     if fee:
-        legs.append(Leg(found[(K.NETWORK_PENDING_FEE, advertiser_id, code)], fee))
+        legs.append(Leg(found[K.NETWORK_PENDING_FEE], fee))
     refs = _refs(conversion_id, advertiser_id, publisher_id)
     if available_at is not None:
         refs["available_at"] = available_at.isoformat()

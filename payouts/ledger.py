@@ -34,9 +34,7 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from cpa_network.database import is_postgres, utcnow
 from cpa_network.errors import DomainError
@@ -98,9 +96,12 @@ class InvalidTransaction(LedgerError):
 
 
 class Leg(NamedTuple):
-    """An input posting: `amount` (minor units, signed) on `account`."""
+    """An input posting: `amount` (minor units, signed) on `account`, an account object or the
+    id of one the caller read in this database transaction (rows are never deleted, so such an
+    id stays true; never an id kept from an earlier transaction, which a rolled-back insert may
+    have left unused)."""
 
-    account: LedgerAccount
+    account: LedgerAccount | int
     amount: int
 
 
@@ -136,26 +137,6 @@ def accounts_of(wanted: set[tuple[AccountKind, int, str]]) -> dict[tuple, Ledger
         select(LedgerAccount).where(LedgerAccount.owner_id.in_(owners),
                                     LedgerAccount.kind.in_({kind for kind, _, _ in wanted})))}
     return {key: found.get(key) or account(*key) for key in wanted}
-
-
-def accounts_known(ids: dict[tuple[AccountKind, int, str], int]) -> dict[tuple, LedgerAccount]:
-    """Accounts whose ids the caller read in this database transaction, by (kind, owner,
-    currency), as session objects without a SELECT; their balances load on first use.
-
-    Only for ids read in the same transaction (rows are never deleted, so they stay true);
-    never for ids kept from an earlier one, which a rolled-back insert may have left unused.
-    """
-    found = {}
-    for (kind, owner_id, currency), account_id in ids.items():
-        loaded = db.session.identity_map.get(identity_key(LedgerAccount, account_id))
-        if loaded is None:
-            loaded = LedgerAccount(id=account_id, kind=AccountKind(kind).value,
-                                   owner_id=owner_id, currency=currency)
-            make_transient_to_detached(loaded)
-            db.session.add(loaded)
-            db.session.expire(loaded, ["balance", "created_at"])
-        found[(kind, owner_id, currency)] = loaded
-    return found
 
 
 def network_account(kind: AccountKind | str, currency: str) -> LedgerAccount:
@@ -241,8 +222,10 @@ def _check_balanced(pairs: list[tuple[int, int]], locked: dict[int, tuple]) -> N
         raise InvalidTransaction(f"postings must sum to zero per currency: {unbalanced}")
 
 
-def _account_id(account: LedgerAccount) -> int:
+def _account_id(account: LedgerAccount | int) -> int:
     """The primary key without a round trip (a committed session expires its attributes)."""
+    if isinstance(account, int):
+        return account
     identity = inspect(account).identity
     return identity[0] if identity else account.id
 
@@ -266,7 +249,8 @@ def _replay(existing: LedgerTransaction, expected_fingerprint: str) -> LedgerTra
 def _post(key: str, legs: list[Leg], reason: str, refs: dict, description: str,
           reverses_id: int | None) -> LedgerTransaction:
     _validate(key, legs, reason)
-    if any(inspect(leg.account).identity is None for leg in legs):
+    if any(not isinstance(leg.account, int) and inspect(leg.account).identity is None
+           for leg in legs):
         db.session.flush()  # accounts created in this transaction need their ids
     pairs = [(_account_id(leg.account), leg.amount) for leg in legs]
     expected = fingerprint(reason, pairs)
