@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,22 @@ class Browser:
 
     def login(self, email: str, password: str = "correct-horse-1", **kwargs):
         return self.submit("/login", {"email": email, "password": password}, **kwargs)
+
+
+def terminate_backend(database_url: str, pid: int) -> None:
+    """Kill one PostgreSQL backend from another connection and wait until it is gone, as a
+    database restart or an operator's kill would end a pooled connection."""
+    import psycopg
+
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
+        for _ in range(50):  # the backend exits asynchronously
+            if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                                 [pid]).fetchone():
+                return
+            time.sleep(0.05)
 
 
 def run_worker_burst(app, *extra_args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -2,16 +2,14 @@
 checkout (cpa_network.database._begin_on_checkout): no separate ping, and a dead connection is
 still replaced before anyone's statement runs on it."""
 
-import time
 
-import psycopg
 import pytest
 from psycopg import pq
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from cpa_network.app import create_app
 from cpa_network.extensions import db
+from tests.conftest import terminate_backend
 
 
 @pytest.fixture
@@ -44,15 +42,7 @@ def test_a_killed_connection_is_replaced_before_a_statement_runs(own_app, databa
         db.session.commit()
         db.session.remove()  # back in the pool, idle
 
-        dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            assert admin.execute("SELECT pg_terminate_backend(%s)", [killed_pid]).fetchone()[0]
-            for _ in range(50):  # the backend exits asynchronously
-                if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
-                                     [killed_pid]).fetchone():
-                    break
-                time.sleep(0.05)
+        terminate_backend(database_url, killed_pid)
 
         # No error reaches the caller; the statement runs on a new backend.
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != killed_pid

@@ -6,13 +6,11 @@ The SQLite fallback (plain `db.session.execute`) is not tested here: it needs an
 database, and the SQLite smoke test already runs the conversion path that uses it.
 """
 
-import time
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from sqlalchemy import Numeric, bindparam, event, func, insert, literal, select, type_coerce, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from cpa_network.accounts.models import User
@@ -20,6 +18,7 @@ from cpa_network.database import UTCDateTime, utcnow
 from cpa_network.extensions import db
 from cpa_network.fastsql import Compiled, Statement
 from offers.conversion_models import PostbackLog
+from tests.conftest import terminate_backend
 from tests.factories import make_user
 
 LOG = PostbackLog.__table__
@@ -159,15 +158,7 @@ def test_a_unique_violation_is_an_integrity_error_and_the_session_recovers(app_c
 def test_a_lost_connection_is_invalidated_and_replaced_after_rollback(app_context,
                                                                       database_url):
     killed_pid = BACKEND_PID.scalar({})
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as admin:
-        assert admin.execute("SELECT pg_terminate_backend(%s)", [killed_pid]).fetchone()[0]
-        for _ in range(50):  # the backend exits asynchronously
-            if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
-                                 [killed_pid]).fetchone():
-                break
-            time.sleep(0.05)
+    terminate_backend(database_url, killed_pid)
 
     with pytest.raises(DBAPIError) as caught:
         BACKEND_PID.scalar({})
