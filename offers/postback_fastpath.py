@@ -10,10 +10,10 @@ recorded once), so running it again is safe.
 """
 
 import logging
-from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 from flask import Flask
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 from offers import postbacks
@@ -66,6 +66,6 @@ class PostbackFastPath:
         headers = [*headers, ("Content-Length", str(len(body)))]
         if answer.retry_after:
             headers.append(("Retry-After", str(answer.retry_after)))
-        status = HTTPStatus(answer.http_status)
-        start_response(f"{status.value} {status.phrase}", headers)
+        code = answer.http_status  # the status line as werkzeug writes it for the Flask view
+        start_response(f"{code} {HTTP_STATUS_CODES.get(code, 'unknown').upper()}", headers)
         return [body]

@@ -33,7 +33,7 @@ def flask_requests(app):
 def answer(client, url, headers=None):
     response = client.get(url, headers=headers or {})
     kept = {k: v for k, v in response.headers.items() if k not in ("Content-Length", "Date")}
-    return response.status_code, response.json, kept
+    return response.status, response.json, kept
 
 
 @pytest.mark.parametrize("case", ["ok", "duplicate", "bad_signature", "unknown_click",
