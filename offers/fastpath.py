@@ -30,6 +30,16 @@ def cookie_value(header: str, name: str) -> str | None:
     return None
 
 
+def security_headers() -> list[tuple[str, str]]:
+    """The app's security headers, as its own after-request hook sets them (for answers made
+    ahead of Flask: computed once per process by each lane)."""
+    from cpa_network.security import add_security_headers
+
+    sample = add_security_headers(Response())
+    return [(k, v) for k, v in sample.headers.items() if k not in ("Content-Type",
+                                                                    "Content-Length")]
+
+
 def environ_visit(environ):
     def visit_for(route) -> Visit:
         return Visit(environ.get("REMOTE_ADDR", ""), environ.get("HTTP_USER_AGENT", ""),
@@ -53,15 +63,11 @@ class ClickFastPath:
             # walks them, about 50 ms, and shows up as the click path's p99.
             preload()
             gc.freeze()
-            from cpa_network.security import add_security_headers
-
             options = cookie_options()
             self._cookie = "; Path=/; HttpOnly" + ("; Secure" if options["secure"] else "") \
                 + f"; SameSite={options['samesite']}"
-            sample = add_security_headers(Response())
-            self._headers = [(k, v) for k, v in sample.headers.items()
-                             if k not in ("Content-Type", "Content-Length")]
-            self._headers += [("Cache-Control", "no-store"), ("Content-Length", "0")]
+            self._headers = [*security_headers(), ("Cache-Control", "no-store"),
+                             ("Content-Length", "0")]
         return self._headers
 
     def __call__(self, environ, start_response):

@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.wrappers import Response
 
 from offers import postbacks
+from offers.fastpath import security_headers
 
 log = logging.getLogger(__name__)
 PATH = "/postback"
@@ -39,13 +39,8 @@ class PostbackFastPath:
     def _fixed_headers(self) -> list[tuple[str, str]]:
         """The app's security headers (computed once, by the app's own after-request hook)."""
         if self._headers is None:
-            from cpa_network.security import add_security_headers
-
-            sample = add_security_headers(Response())
-            self._headers = [(k, v) for k, v in sample.headers.items()
-                             if k not in ("Content-Type", "Content-Length")]
-            self._headers += [("Cache-Control", "no-store"),
-                              ("Content-Type", "application/json")]
+            self._headers = [*security_headers(), ("Cache-Control", "no-store"),
+                             ("Content-Type", "application/json")]
         return self._headers
 
     def __call__(self, environ, start_response):
