@@ -21,6 +21,7 @@ import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Numeric
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.orm import attributes, make_transient_to_detached
 from sqlalchemy.sql.crud import REQUIRED  # the marker of a DML value to be given
 
 from cpa_network.extensions import db
@@ -112,9 +113,7 @@ def _processed(row, results):
 def run(connection, sql: str, params, *, named: bool = False) -> list:
     """Plain SQL (psycopg's %s or %(name)s placeholders) on `connection`, a SQLAlchemy
     Connection on psycopg, after flushing what the session holds; its rows."""
-    session = db.session
-    if session.new or session.dirty or session.deleted:
-        session.flush()
+    db.session.flush()  # as an autoflush: returns at once when nothing is pending
     driver = connection.connection.driver_connection
     try:
         with driver.cursor(row_factory=namedtuple_row if named else None) as cursor:
@@ -131,3 +130,15 @@ def run(connection, sql: str, params, *, named: bool = False) -> list:
         raise DBAPIError.instance(sql, params, error, psycopg.Error,
                                   connection_invalidated=invalidated,
                                   dialect=connection.dialect) from error
+
+
+def as_written(cls, values: dict):
+    """An instance of the mapped class `cls` for a row this transaction wrote itself by a
+    statement: detached, as if loaded from `values` (the columns left out load on first use).
+    Unlike `cls(**values)` no attribute event fires per column; add it to the session to use
+    it as any loaded object."""
+    instance = cls.__mapper__.class_manager.new_instance()
+    attributes.instance_state(instance).dict.update(values)
+    make_transient_to_detached(instance)
+    return instance
+

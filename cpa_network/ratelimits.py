@@ -6,6 +6,7 @@ a postback's click id) is counted here, in the same storage and with the same st
 is one round trip to Redis (an INCR and EXPIRE pipeline for the fixed window).
 """
 
+import functools
 import math
 import time
 
@@ -27,12 +28,18 @@ class RateLimited(DomainError):
         super().__init__(message)
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(limits_text: str) -> tuple:
+    """The limits of a setting, parsed once (a hit happens on every postback)."""
+    return tuple(parse_many(limits_text))
+
+
 def enforce(limits_text: str, scope: str, key: str) -> None:
     """Count one hit of `scope:key` against each limit in `limits_text` ("100 per second;...");
     raise RateLimited (with the seconds until the window resets) when one is spent."""
     strategy = limiter.limiter
     try:
-        for item in parse_many(limits_text):
+        for item in _parsed(limits_text):
             if not strategy.hit(item, scope, key):
                 reset_at, _remaining = strategy.get_window_stats(item, scope, key)
                 raise RateLimited(math.ceil(reset_at - time.time()))

@@ -28,12 +28,11 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
 
 from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
-from cpa_network.fastsql import Statement
+from cpa_network.fastsql import Statement, as_written
 from offers import awaiting, caps, conversions, fraud, outgoing, rules
 from offers import status as st
 from offers.conversion_models import (
@@ -184,8 +183,7 @@ def _insert(values: dict) -> Conversion | None:
     new_id = _insert_statement(db.engine.dialect.name).scalar(values)
     if new_id is None:
         return None
-    conversion = Conversion(id=new_id, **values)
-    make_transient_to_detached(conversion)
+    conversion = as_written(Conversion, {"id": new_id, **values})
     db.session.add(conversion)  # persistent as inserted: no SELECT
     return conversion
 

@@ -18,7 +18,6 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -57,10 +56,10 @@ def adopt(txn_id: int, key: str, reason: str, description: str, refs: dict, fing
           created_at: datetime, outcomes: list[Outcome]) -> LedgerTransaction:
     """The written transaction as a persistent session object, and the session's loaded
     accounts brought up to their new balances: no INSERT, no SELECT."""
-    txn = LedgerTransaction(id=txn_id, idempotency_key=key, reason=reason,
-                            description=description, refs=refs, fingerprint=fingerprint,
-                            reverses_id=None, created_at=created_at)
-    make_transient_to_detached(txn)  # its postings load on first use
+    txn = fastsql.as_written(LedgerTransaction, {  # its postings load on first use
+        "id": txn_id, "idempotency_key": key, "reason": reason, "description": description,
+        "refs": refs, "fingerprint": fingerprint, "reverses_id": None,
+        "created_at": created_at})
     db.session.add(txn)
     for row in outcomes:
         loaded = db.session.identity_map.get(identity_key(LedgerAccount, row.account_id))
