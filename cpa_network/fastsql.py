@@ -27,6 +27,9 @@ from sqlalchemy.sql.crud import REQUIRED  # the marker of a DML value to be give
 from cpa_network.extensions import db
 
 
+_CONNECTION = "fastsql.connection"  # session.info: (root transaction, its connection)
+
+
 class Compiled:
     """A statement's SQL for one dialect, its default values and its type processors."""
 
@@ -80,16 +83,18 @@ class Statement:
 
     def rows(self, params: dict) -> Sequence[Any]:
         """Every row, each readable by column name (`row.id`) and by position."""
-        connection = db.session.connection()
+        session = db.session()
+        connection = session_connection(session)
         if connection.dialect.driver != "psycopg":
-            result = db.session.execute(self.statement, params)
+            result = session.execute(self.statement, params)
             return result.all() if not self._is_dml or result.returns_rows else []
         keys = tuple(params) if self._is_dml else ()
         compiled = self._compiled.get((connection.dialect, keys))
         if compiled is None:
             compiled = self._compiled[connection.dialect, keys] = Compiled(
                 self.statement, connection.dialect, list(keys) if self._is_dml else None)
-        rows = run(connection, compiled.sql, compiled.parameters(params), named=True)
+        rows = run(connection, compiled.sql, compiled.parameters(params), named=True,
+                   session=session)
         if compiled.results:
             rows = [_processed(row, compiled.results) for row in rows]
         return rows
@@ -110,10 +115,25 @@ def _processed(row, results):
     return row._make(values)
 
 
-def run(connection, sql: str, params, *, named: bool = False) -> list:
+def session_connection(session=None):
+    """The session's connection in its current transaction (begun if there is none), as
+    `Session.connection()` returns it; remembered for that transaction, since asking the
+    session again costs more than some of the hot path's statements."""
+    session = session or db.session()
+    transaction = session.get_transaction()
+    remembered = session.info.get(_CONNECTION)
+    if (transaction is not None and remembered is not None and remembered[0] is transaction
+            and transaction.is_active and not remembered[1].invalidated):
+        return remembered[1]
+    connection = session.connection()
+    session.info[_CONNECTION] = (session.get_transaction(), connection)
+    return connection
+
+
+def run(connection, sql: str, params, *, named: bool = False, session=None) -> list:
     """Plain SQL (psycopg's %s or %(name)s placeholders) on `connection`, a SQLAlchemy
     Connection on psycopg, after flushing what the session holds; its rows."""
-    db.session.flush()  # as an autoflush: returns at once when nothing is pending
+    (session or db.session()).flush()  # as an autoflush: returns at once when nothing is pending
     driver = connection.connection.driver_connection
     try:
         with driver.cursor(row_factory=namedtuple_row if named else None) as cursor:

@@ -45,7 +45,7 @@ class Outcome(NamedTuple):
 def post(key: str, reason: str, description: str, refs: dict, fingerprint: str,
          created_at: datetime, pairs: list[tuple[int, int]]) -> list[Outcome]:
     """Run `ledger_post` in the session's transaction; its rows (at least one)."""
-    rows = fastsql.run(db.session.connection(), POST, (
+    rows = fastsql.run(fastsql.session_connection(), POST, (
         key, reason, description, json.dumps(refs), fingerprint, created_at,
         [account_id for account_id, _ in pairs], [amount for _, amount in pairs],
         NEGATIVE_KINDS))

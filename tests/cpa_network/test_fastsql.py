@@ -127,6 +127,20 @@ def test_it_runs_in_the_session_transaction(app_context):
     assert db.session.scalar(COUNT_BY_CODE.statement, {"code": "undone"}) == 0
 
 
+def test_each_transaction_of_the_session_gets_that_transactions_connection(app_context):
+    """The connection is remembered per transaction: after a commit or a rollback the next
+    statement runs in the session's new transaction, never on the returned connection."""
+    txid = select(func.txid_current())
+    first = Statement(txid).scalar({})
+    assert db.session.scalar(txid) == first
+    db.session.commit()
+    second = Statement(txid).scalar({})
+    assert second != first and db.session.scalar(txid) == second
+    db.session.rollback()
+    third = db.session.scalar(txid)  # the session begins this one itself
+    assert third not in (first, second) and Statement(txid).scalar({}) == third
+
+
 def test_before_cursor_execute_listeners_see_the_statement(app_context):
     seen = []
 
