@@ -14,6 +14,7 @@ Only psycopg gets the direct route; on any other driver (SQLite, the embedded de
 statement runs through the session unchanged.
 """
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +26,6 @@ from sqlalchemy.orm import attributes, make_transient_to_detached
 from sqlalchemy.sql.crud import REQUIRED  # the marker of a DML value to be given
 
 from cpa_network.extensions import db
-
 
 _CONNECTION = "fastsql.connection"  # session.info: (root transaction, its connection)
 
@@ -157,8 +157,16 @@ def as_written(cls, values: dict):
     statement: detached, as if loaded from `values` (the columns left out load on first use).
     Unlike `cls(**values)` no attribute event fires per column; add it to the session to use
     it as any loaded object."""
+    unknown = values.keys() - _attribute_names(cls)
+    if unknown:  # as the class's own constructor would refuse them
+        raise TypeError(f"{cls.__name__} has no attributes {sorted(unknown)}")
     instance = cls.__mapper__.class_manager.new_instance()
     attributes.instance_state(instance).dict.update(values)
     make_transient_to_detached(instance)
     return instance
+
+
+@functools.cache
+def _attribute_names(cls) -> frozenset[str]:
+    return frozenset(cls.__mapper__.attrs.keys())
 

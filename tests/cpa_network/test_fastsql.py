@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from cpa_network.accounts.models import User
 from cpa_network.database import UTCDateTime, utcnow
 from cpa_network.extensions import db
-from cpa_network.fastsql import Compiled, Statement
+from cpa_network.fastsql import Compiled, Statement, as_written
 from offers.conversion_models import PostbackLog
 from tests.conftest import terminate_backend
 from tests.factories import make_user
@@ -193,3 +193,34 @@ def test_a_numeric_result_is_refused_when_compiled(app_context):
     statement = select(literal(1.5, Numeric(10, 2)).label("share"))
     with pytest.raises(ValueError, match="numeric results"):
         Compiled(statement, db.engine.dialect)
+
+
+def test_a_written_row_becomes_a_persistent_object_without_a_select(app_context):
+    at = utcnow()
+    log_id = LOG_INSERT.scalar(_log(code="written", received_at=at))
+    seen = []
+
+    def grab(_conn, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        log = as_written(PostbackLog, {"id": log_id, "code": "written", "received_at": at})
+        db.session.add(log)
+        assert (log.id, log.code, log.received_at) == (log_id, "written", at)
+        assert db.session.get(PostbackLog, log_id) is log
+        assert seen == []  # nothing read: the values given are the row's
+        assert log.http_status == 200  # a column not given loads on first use
+        assert len(seen) == 1
+        log.code = "changed"  # and a change is written like any loaded object's
+        db.session.flush()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    db.session.expire_all()
+    assert db.session.get(PostbackLog, log_id).code == "changed"
+
+
+def test_a_written_row_with_an_unknown_attribute_is_refused(app_context):
+    with pytest.raises(TypeError, match=r"no attributes \['colour'\]"):
+        as_written(PostbackLog, {"id": 1, "colour": "red"})
+
