@@ -119,7 +119,8 @@ def session_connection(session=None):
     """The session's connection in its current transaction (begun if there is none), as
     `Session.connection()` returns it; remembered for that transaction, since asking the
     session again costs more than some of the hot path's statements."""
-    session = session or db.session()
+    if session is None:
+        session = db.session()
     transaction = session.get_transaction()
     remembered = session.info.get(_CONNECTION)
     if (transaction is not None and remembered is not None and remembered[0] is transaction
@@ -133,7 +134,8 @@ def session_connection(session=None):
 def run(connection, sql: str, params, *, named: bool = False, session=None) -> list:
     """Plain SQL (psycopg's %s or %(name)s placeholders) on `connection`, a SQLAlchemy
     Connection on psycopg, after flushing what the session holds; its rows."""
-    (session or db.session()).flush()  # as an autoflush: returns at once when nothing is pending
+    # as an autoflush: returns at once when nothing is pending
+    (db.session() if session is None else session).flush()
     driver = connection.connection.driver_connection
     try:
         with driver.cursor(row_factory=namedtuple_row if named else None) as cursor:
