@@ -130,6 +130,31 @@ def prepared(prefix: str, advertisers: int):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def serve_and_load(target: str, env: dict, clicks_file: Path, secret: str,
+                   started: list[subprocess.Popen], args) -> tuple:
+    """Serve the WSGI `target` with gunicorn (`args.workers` sync workers, `--preload`), warm it
+    up, then load it with wrk for `args.seconds` from `args.clients` connections. Returns the
+    wrk figures, the CPU meter of the measured run, the conversions it stored, the txids stored
+    twice and the ledger check."""
+    app_port = free_port()
+    started.append(subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--preload", "-w", str(args.workers), "-b",
+         f"127.0.0.1:{app_port}", target], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    wait_for_port(app_port)
+    url = f"http://127.0.0.1:{app_port}"
+    lua_args = [str(clicks_file), secret, "order"]
+    run_wrk(url, 3, args.clients, [*lua_args, "W"])  # connections, compiled statements
+    time.sleep(1)  # requests still in flight when wrk stopped finish
+    before, _twice, _ok = check(env)
+    gunicorn, redis_server = started[-1].pid, started[0].pid
+    with cputime.Meter(env["DATABASE_URL"], gunicorn, redis_server) as meter:
+        figures = run_wrk(url, args.seconds, args.clients, [*lua_args, "M"])
+    time.sleep(1)
+    stored, twice, ledger_ok = check(env)
+    return figures, meter, stored - before, twice, ledger_ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -143,25 +168,10 @@ def main() -> int:
         if shutil.which(binary) is None:
             print(f"bench: `{binary}` is missing (Debian: apt-get install -y {binary})")
             return 2
-    app_port = free_port()
     with prepared("cpa_bench_pb", max(args.advertisers, 1)) as (env, clicks_file, secret,
                                                                  started):
-        started.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--preload", "-w", str(args.workers), "-b",
-             f"127.0.0.1:{app_port}", "wsgi:app"], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_for_port(app_port)
-        url = f"http://127.0.0.1:{app_port}"
-        lua_args = [str(clicks_file), secret, "order"]
-        run_wrk(url, 3, args.clients, [*lua_args, "W"])  # connections, compiled statements
-        time.sleep(1)  # requests still in flight when wrk stopped finish
-        before, _twice, _ok = check(env)
-        gunicorn, redis_server = started[-1].pid, started[0].pid
-        with cputime.Meter(env["DATABASE_URL"], gunicorn, redis_server) as meter:
-            figures = run_wrk(url, args.seconds, args.clients, [*lua_args, "M"])
-        time.sleep(1)
-        stored, twice, ledger_ok = check(env)
-        stored -= before
+        figures, meter, stored, twice, ledger_ok = serve_and_load(
+            "wsgi:app", env, clicks_file, secret, started, args)
         accepted_per_s = figures["ok"] / figures["seconds"]
         print(f"postbacks: wrk, {args.clients} clients, {args.seconds} s, gunicorn "
               f"{args.workers} sync workers, PostgreSQL; 10 % duplicates; "

@@ -20,7 +20,6 @@ import json
 import os
 import pickle
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -128,13 +127,9 @@ def application(environ, start_response):
 
 
 def main() -> int:
-    import subprocess
-
     from sqlalchemy.engine import make_url
 
-    from bench import cputime
-    from bench.clicks import free_port, wait_for_port
-    from bench.postbacks import TARGET_PER_S, check, prepared, run_wrk
+    from bench.postbacks import TARGET_PER_S, prepared, serve_and_load
     from bench.postbacks_sql import record
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -142,27 +137,15 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
-    app_port = free_port()
     with prepared("cpa_bench_floor", 8) as (env, clicks_file, secret, started):
         statements_file = clicks_file.with_name("statements.pickle")
         statements_file.write_bytes(pickle.dumps(record(env, clicks_file, secret)))
         dsn = make_url(env["DATABASE_URL"]).set(drivername="postgresql").render_as_string(
             hide_password=False)
-        started.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--preload", "-w", str(args.workers), "-b",
-             f"127.0.0.1:{app_port}", "bench.postbacks_floor:application"], cwd=ROOT,
-            env=dict(env, FLOOR_DSN=dsn, FLOOR_STATEMENTS=str(statements_file)),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_for_port(app_port)
-        url = f"http://127.0.0.1:{app_port}"
-        lua_args = [str(clicks_file), secret, "order"]
-        run_wrk(url, 3, args.clients, [*lua_args, "W"])
-        time.sleep(1)
-        before, _twice, _ok = check(env)
-        with cputime.Meter(env["DATABASE_URL"], started[-1].pid, started[0].pid) as meter:
-            figures = run_wrk(url, args.seconds, args.clients, [*lua_args, "M"])
-        time.sleep(1)
-        stored, twice, ledger_ok = check(env)
+        figures, meter, stored, twice, ledger_ok = serve_and_load(
+            "bench.postbacks_floor:application",
+            dict(env, FLOOR_DSN=dsn, FLOOR_STATEMENTS=str(statements_file)), clicks_file,
+            secret, started, args)
         rate = figures["ok"] / figures["seconds"]
         print(f"postback floor: the recorded statements behind gunicorn {args.workers} sync "
               f"workers and wrk, {args.clients} clients, {args.seconds} s; 10 % duplicates; no "
@@ -173,7 +156,7 @@ def main() -> int:
         print(f"  accepted postbacks/s: {rate:,.0f} (the app's target: >= {TARGET_PER_S}); "
               f"p50 {figures['p50_us'] / 1000:.1f} ms, p99 {figures['p99_us'] / 1000:.1f} ms")
         print(f"  CPU per accepted postback: {meter.per(figures['ok'])}")
-        print(f"  conversions stored by the run: {stored - before:,}; txids stored twice: "
+        print(f"  conversions stored by the run: {stored:,}; txids stored twice: "
               f"{twice}; ledger check: {'OK' if ledger_ok else 'FAILED'}")
         good = twice == 0 and ledger_ok and figures["other"] == 0
         return 0 if good else 1
