@@ -108,11 +108,12 @@ def register_blueprints(app: Flask) -> None:
                       exchange_admin_bp, referrals_bp, jobs_bp):
         app.register_blueprint(blueprint)
     # Click redirects and server-to-server postbacks are answered ahead of Flask's per-request
-    # machinery (offers.fastpath, offers.postback_fastpath).
+    # machinery (offers.fastpath, offers.postback_fastpath); the click lane is outermost, so a
+    # click redirect passes no other lane's check.
     from offers.fastpath import ClickFastPath
     from offers.postback_fastpath import PostbackFastPath
 
-    app.wsgi_app = PostbackFastPath(app, ClickFastPath(app, app.wsgi_app))
+    app.wsgi_app = ClickFastPath(app, PostbackFastPath(app, app.wsgi_app))
 
 
 def register_error_handlers(app: Flask) -> None:
