@@ -20,12 +20,13 @@ import json
 import os
 import pickle
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.postbacks_sql import one_postback, record  # noqa: E402
 
 _worker: dict = {}  # per gunicorn worker: its pid, connection, statements, advertisers
 
@@ -49,71 +50,14 @@ def _state() -> dict:
     return _worker
 
 
-def _record(params: dict) -> tuple[str, int | None]:
-    """One postback's statements in one transaction: ("ok" | "duplicate", conversion id)."""
-    from psycopg.types.json import Json
-
-    from offers.tracking import click_ms
-
-    state = _state()
-    conn, advertisers = state["conn"], state["advertisers"]
-    (click_sql, _), (offer_sql, _), (facts_sql, facts), (insert_sql, insert), \
-        (ledger_sql, ledger), (rollup_sql, rollup), (log_sql, log) = state["statements"]
-    click_id, txid = params["click_id"], params["txid"]
-    at = datetime.fromtimestamp(click_ms(click_id) / 1000, UTC)
-    now = datetime.now(UTC)
-    with conn.cursor() as cur:
-        cur.execute(click_sql, {"click_id": click_id, "after": at - timedelta(seconds=1),
-                                "before": at + timedelta(seconds=1)})
-        click = cur.fetchone()
-        offer_id, publisher_id = click["offer_id"], click["publisher_id"]
-        advertiser_id = advertisers[offer_id]
-        cur.execute(offer_sql, {"offer_id": offer_id})
-        cur.fetchall()
-        cur.execute(facts_sql, {**facts, "offer_id": offer_id, "txid": txid,
-                                "publisher_id": publisher_id, "advertiser_id": advertiser_id,
-                                "ip_hash": click["ip_hash"],
-                                "login_since": now - timedelta(days=180),
-                                "velocity_since": now - timedelta(days=1)})
-        found = list(cur.fetchone().values())
-        code, conversion_id = "duplicate", found[0]
-        if conversion_id is None:
-            escrow, hold, fee = found[-3:]
-            until = now + timedelta(days=14)
-            cur.execute(insert_sql, {
-                **insert, "offer_id": offer_id, "link_id": click["link_id"],
-                "advertiser_id": advertiser_id, "click_id": click_id,
-                "publisher_id": publisher_id, "txid": txid, "ip_hash": click["ip_hash"],
-                "clicked_at": click["clicked_at"], "created_at": now, "hold_until": until})
-            inserted = cur.fetchone()
-            if inserted is None:  # a concurrent identical postback won
-                conn.rollback()
-                return "duplicate", None
-            code, conversion_id = "ok", inserted["id"]
-            refs = {"conversion": conversion_id, "advertiser": advertiser_id,
-                    "publisher": publisher_id, "available_at": until.isoformat()}
-            cur.execute(ledger_sql, (f"conversion:{conversion_id}:hold", ledger[1], ledger[2],
-                                     json.dumps(refs), ledger[4], now, [escrow, hold, fee],
-                                     *ledger[7:]))
-            if cur.fetchall()[0]["outcome"] != "posted":
-                raise RuntimeError("the hold was not posted")
-            cur.execute(rollup_sql, {**rollup, "hour": now.replace(minute=0, second=0,
-                                                                    microsecond=0),
-                                     "link_id": click["link_id"], "offer_id": offer_id,
-                                     "publisher_id": publisher_id})
-        cur.execute(log_sql, {**log, "received_at": now, "offer_id": offer_id, "code": code,
-                              "conversion_id": conversion_id,
-                              "params": Json({"click_id": click_id, "goal": "order",
-                                              "txid": txid, "secret": "***"})})
-    conn.commit()
-    return code, conversion_id
-
-
 def application(environ, start_response):
     """gunicorn's entry point: `GET /postback?click_id=..&txid=..` and nothing else."""
     params = dict(parse_qsl(environ.get("QUERY_STRING", "")))
     try:
-        code, conversion_id = _record(params)
+        state = _state()
+        code, conversion_id = one_postback(state["conn"], state["statements"],
+                                           state["advertisers"], params["click_id"],
+                                           params["txid"])
     except Exception as error:  # answered 500: the benchmark counts it as "other"
         if "conn" in _worker:
             _worker["conn"].rollback()
@@ -130,7 +74,6 @@ def main() -> int:
     from sqlalchemy.engine import make_url
 
     from bench.postbacks import TARGET_PER_S, prepared, serve_and_load
-    from bench.postbacks_sql import record
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)

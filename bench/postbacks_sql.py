@@ -68,62 +68,89 @@ def record(env: dict, clicks_file: Path, secret: str) -> list[tuple[str, object]
     return captured
 
 
-def replay(worker: int, dsn: str, statements: list, clicks: list, advertisers: dict,
-           seconds: float, processes: int, results) -> None:
-    """Postbacks from this process until the time is up; puts (done, failures) on `results`."""
-    import psycopg
+def one_postback(conn, statements: list, advertisers: dict, click_id: str,
+                 txid: str) -> tuple[str, int | None]:
+    """The recorded statements of one postback on `conn` (bare psycopg), in one transaction:
+    ("ok", new conversion id) or ("duplicate", the original's id, None if a concurrent one won).
+    Raises RuntimeError if the hold was not posted."""
+    from psycopg.rows import dict_row
     from psycopg.types.json import Json
+
+    from offers.tracking import click_ms
 
     (click_sql, _), (offer_sql, _), (facts_sql, facts), (insert_sql, insert), \
         (ledger_sql, ledger), (rollup_sql, rollup), (log_sql, log) = statements
-    done = failures = 0
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        deadline = time.monotonic() + seconds
-        n = worker
-        while time.monotonic() < deadline:
-            click_id, clicked_at, link_id, offer_id, publisher_id, ip_hash = \
-                clicks[(n * 7919) % len(clicks)]
-            n += processes
-            now = datetime.now(UTC)
-            txid = f"sql-{worker}-{n}-{secrets.token_hex(4)}"
-            cur.execute(click_sql, {"click_id": click_id,
-                                    "after": clicked_at - timedelta(seconds=1),
-                                    "before": clicked_at + timedelta(seconds=1)})
-            cur.fetchone()
-            cur.execute(offer_sql, {"offer_id": offer_id})  # the offer cache's version check
-            cur.fetchall()
-            advertiser_id = advertisers[offer_id]
-            cur.execute(facts_sql, {**facts, "offer_id": offer_id, "txid": txid,
-                                    "publisher_id": publisher_id, "advertiser_id": advertiser_id,
-                                    "ip_hash": ip_hash, "login_since": now - timedelta(days=180),
-                                    "velocity_since": now - timedelta(days=1)})
-            escrow, hold, fee = cur.fetchone()[-3:]
+    at = datetime.fromtimestamp(click_ms(click_id) / 1000, UTC)
+    now = datetime.now(UTC)
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(click_sql, {"click_id": click_id, "after": at - timedelta(seconds=1),
+                                "before": at + timedelta(seconds=1)})
+        click = cur.fetchone()
+        offer_id, publisher_id = click["offer_id"], click["publisher_id"]
+        advertiser_id = advertisers[offer_id]
+        cur.execute(offer_sql, {"offer_id": offer_id})  # the offer cache's version check
+        cur.fetchall()
+        cur.execute(facts_sql, {**facts, "offer_id": offer_id, "txid": txid,
+                                "publisher_id": publisher_id, "advertiser_id": advertiser_id,
+                                "ip_hash": click["ip_hash"],
+                                "login_since": now - timedelta(days=180),
+                                "velocity_since": now - timedelta(days=1)})
+        found = list(cur.fetchone().values())
+        code, conversion_id = "duplicate", found[0]
+        if conversion_id is None:
+            escrow, hold, fee = found[-3:]
             until = now + timedelta(days=14)
-            cur.execute(insert_sql, {**insert, "offer_id": offer_id, "link_id": link_id,
-                                     "advertiser_id": advertiser_id, "click_id": click_id,
-                                     "publisher_id": publisher_id, "txid": txid,
-                                     "ip_hash": ip_hash, "clicked_at": clicked_at,
-                                     "created_at": now, "hold_until": until})
-            conversion_id = cur.fetchone()[0]
+            cur.execute(insert_sql, {
+                **insert, "offer_id": offer_id, "link_id": click["link_id"],
+                "advertiser_id": advertiser_id, "click_id": click_id,
+                "publisher_id": publisher_id, "txid": txid, "ip_hash": click["ip_hash"],
+                "clicked_at": click["clicked_at"], "created_at": now, "hold_until": until})
+            inserted = cur.fetchone()
+            if inserted is None:  # a concurrent identical postback won
+                conn.rollback()
+                return "duplicate", None
+            code, conversion_id = "ok", inserted["id"]
             refs = {"conversion": conversion_id, "advertiser": advertiser_id,
                     "publisher": publisher_id, "available_at": until.isoformat()}
             cur.execute(ledger_sql, (f"conversion:{conversion_id}:hold", ledger[1], ledger[2],
                                      json.dumps(refs), ledger[4], now, [escrow, hold, fee],
                                      *ledger[7:]))
-            posted = cur.fetchall()[0][0] == "posted"
+            if cur.fetchall()[0]["outcome"] != "posted":
+                conn.rollback()
+                raise RuntimeError("the hold was not posted")
             cur.execute(rollup_sql, {**rollup, "hour": now.replace(minute=0, second=0,
                                                                     microsecond=0),
-                                     "link_id": link_id, "offer_id": offer_id,
+                                     "link_id": click["link_id"], "offer_id": offer_id,
                                      "publisher_id": publisher_id})
-            cur.fetchone()
-            cur.execute(log_sql, {**log, "received_at": now, "offer_id": offer_id,
-                                  "conversion_id": conversion_id,
-                                  "params": Json({"click_id": click_id, "goal": "order",
-                                                  "txid": txid, "secret": "***"})})
-            cur.fetchone()
-            conn.commit()
-            done += posted
-            failures += not posted
+        cur.execute(log_sql, {**log, "received_at": now, "offer_id": offer_id, "code": code,
+                              "conversion_id": conversion_id,
+                              "params": Json({"click_id": click_id, "goal": "order",
+                                              "txid": txid, "secret": "***"})})
+    conn.commit()
+    return code, conversion_id
+
+
+def replay(worker: int, dsn: str, statements: list, clicks: list, advertisers: dict,
+           seconds: float, processes: int, results) -> None:
+    """Postbacks from this process until the time is up, each a fresh txid on a click of
+    `clicks` (ids); puts (done, failures) on `results`."""
+    import psycopg
+
+    done = failures = 0
+    with psycopg.connect(dsn) as conn:
+        deadline = time.monotonic() + seconds
+        n = worker
+        while time.monotonic() < deadline:
+            click_id = clicks[(n * 7919) % len(clicks)]
+            n += processes
+            txid = f"sql-{worker}-{n}-{secrets.token_hex(4)}"
+            try:
+                code, _conversion_id = one_postback(conn, statements, advertisers, click_id,
+                                                    txid)
+            except RuntimeError:
+                code = "failed"
+            done += code == "ok"
+            failures += code != "ok"
     results.put((done, failures))
 
 
@@ -144,9 +171,7 @@ def main() -> int:
             hide_password=False)
         engine = create_engine(database_url)
         with engine.connect() as conn:
-            clicks = [tuple(row) for row in conn.execute(text(
-                "SELECT id, clicked_at, link_id, offer_id, publisher_id, ip_hash FROM clicks "
-                "ORDER BY id"))]
+            clicks = list(conn.scalars(text("SELECT id FROM clicks ORDER BY id")))
             advertisers = dict(conn.execute(text("SELECT id, advertiser_id FROM offers")).all())
         engine.dispose()
         before, _twice, _ok = check(env)
