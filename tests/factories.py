@@ -31,3 +31,9 @@ def make_api_key(user: User, scopes: str = "read write") -> str:
     issued = services.create_api_key(user, "test", scopes)
     db.session.commit()
     return issued.secret
+
+
+def tampered(secret: str) -> str:
+    """`secret` with its last character replaced by a different one: always a wrong secret
+    (a fixed replacement such as `secret[:-1] + "0"` is the same secret when it already ends so)."""
+    return secret[:-1] + ("1" if secret[-1] == "0" else "0")

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from cpa_network.accounts.models import ApiKey, User
 from cpa_network.accounts.services import block_user
 from cpa_network.extensions import db
-from tests.factories import make_api_key, make_user
+from tests.factories import make_api_key, make_user, tampered
 
 
 def bearer(key):
@@ -30,7 +30,7 @@ def test_missing_bad_and_revoked_keys_get_401_json(client, app_context):
     user = make_user()
     key = make_api_key(user)
     assert client.get("/api/v1/me").json["error"]["code"] == "unauthenticated"
-    wrong = key[:-4] + "AAAA"
+    wrong = tampered(key)
     response = client.get("/api/v1/me", headers=bearer(wrong))
     assert response.status_code == 401
     assert response.json["error"]["message"] == "This API key is not valid or was revoked."
