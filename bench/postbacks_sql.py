@@ -4,8 +4,8 @@ or SQLAlchemy.
     .venv/bin/python bench/postbacks_sql.py [--seconds 10] [--processes 8]
 
 It prepares the same database as bench/postbacks.py (funded offers, clicks an hour old), sends
-one real postback through the app while recording the statements it runs (the click, the
-offer's version, the facts query, the conversion insert, `ledger_post`, the rollup, the log
+one real postback through the app while recording the statements it runs (the click with
+its offer's version, the facts query, the conversion insert, `ledger_post`, the rollup, the log
 line), then replays that sequence from `--processes` processes on bare psycopg connections,
 one transaction and commit per postback, each with its own click and txid, for `--seconds`.
 The figure is the ceiling of the present statements on this machine: what a postback path with
@@ -34,7 +34,7 @@ from bench.postbacks import TARGET_PER_S, check, prepared  # noqa: E402
 
 # What the app runs for an accepted postback, in order (checked on the recording).
 WARM_UP = 40  # postbacks before the recorded one (the clicks cycle over the offers)
-SEQUENCE = ("FROM clicks", "FROM offers", "AS duplicate_id", "INSERT INTO conversions",
+SEQUENCE = ("FROM clicks", "AS duplicate_id", "INSERT INTO conversions",
             "ledger_post(", "INSERT INTO traffic_hourly", "INSERT INTO postback_log")
 
 
@@ -76,20 +76,17 @@ def one_postback(conn, statements: list, advertisers: dict, click_id: str,
     from psycopg.rows import dict_row
     from psycopg.types.json import Json
 
-    from offers.tracking import click_ms
+    from offers.tracking import click_time_range
 
-    (click_sql, _), (offer_sql, _), (facts_sql, facts), (insert_sql, insert), \
-        (ledger_sql, ledger), (rollup_sql, rollup), (log_sql, log) = statements
-    at = datetime.fromtimestamp(click_ms(click_id) / 1000, UTC)
+    (click_sql, _), (facts_sql, facts), (insert_sql, insert), (ledger_sql, ledger), \
+        (rollup_sql, rollup), (log_sql, log) = statements
+    after, before = click_time_range(click_id)
     now = datetime.now(UTC)
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(click_sql, {"click_id": click_id, "after": at - timedelta(seconds=1),
-                                "before": at + timedelta(seconds=1)})
+        cur.execute(click_sql, {"click_id": click_id, "after": after, "before": before})
         click = cur.fetchone()
         offer_id, publisher_id = click["offer_id"], click["publisher_id"]
         advertiser_id = advertisers[offer_id]
-        cur.execute(offer_sql, {"offer_id": offer_id})  # the offer cache's version check
-        cur.fetchall()
         cur.execute(facts_sql, {**facts, "offer_id": offer_id, "txid": txid,
                                 "publisher_id": publisher_id, "advertiser_id": advertiser_id,
                                 "ip_hash": click["ip_hash"],

@@ -20,8 +20,16 @@ from cpa_network.fastsql import Statement
 from offers.models import Offer
 
 MAX_CACHED = 10_000
-VERSION = Statement(select(literal_column("offers.xmin::text")).select_from(Offer.__table__)
-                    .where(Offer.__table__.c.id == bindparam("offer_id")))
+
+
+def version_of(offer_id):
+    """The version of the offer `offer_id` (a parameter or a column) names, as a scalar
+    subquery: its row's xmin as text, NULL if there is no such offer. PostgreSQL only."""
+    return (select(literal_column("offers.xmin::text")).select_from(Offer.__table__)
+            .where(Offer.__table__.c.id == offer_id).scalar_subquery())
+
+
+VERSION = Statement(select(version_of(bindparam("offer_id"))))
 
 _cache: dict[tuple, tuple[str, Offer]] = {}  # (engine, offer id) -> (xmin, offer)
 
@@ -32,11 +40,13 @@ def load(offer_id: int) -> Offer | None:
                                                     joinedload(Offer.caps)))
 
 
-def offer_for_conversion(offer_id: int) -> Offer | None:
-    """The offer as it is now, with its goals and caps (read-only)."""
+def offer_for_conversion(offer_id: int, version: str | None = None) -> Offer | None:
+    """The offer as it is now, with its goals and caps (read-only). `version`: its row's xmin,
+    if the caller read it in this transaction (a postback does, with the click)."""
     if db.engine.dialect.name != "postgresql":
         return load(offer_id)
-    version = VERSION.scalar({"offer_id": offer_id})
+    if version is None:
+        version = VERSION.scalar({"offer_id": offer_id})
     if version is None:
         return None
     key = (db.engine, offer_id)  # a process may serve more than one database (the tests do)

@@ -65,8 +65,9 @@ def partition_name(month: datetime) -> str:
     return f"clicks_y{month.year:04d}m{month.month:02d}"
 
 
-def _literal(at: datetime) -> str:
-    """A timestamptz literal for DDL (which takes no bind parameters); built from integers."""
+def timestamp_literal(at: datetime) -> str:
+    """A timestamptz literal for DDL (which takes no bind parameters) and for a bound a plan
+    must see as a constant (offers.tracking); built from integers."""
     return f"'{at.strftime('%Y-%m-%d %H:%M:%S')}+00'"
 
 
@@ -97,7 +98,8 @@ def retention_cutoff(now: datetime) -> datetime | None:
 
 def create_month(month: datetime) -> int:
     """Create and attach one month's partition; returns the rows moved out of the default."""
-    name, start, end = partition_name(month), _literal(month), _literal(add_months(month, 1))
+    name, start, end = (partition_name(month), timestamp_literal(month),
+                         timestamp_literal(add_months(month, 1)))
     db.session.execute(text(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE"))
     db.session.execute(text(
         f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))

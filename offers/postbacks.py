@@ -146,7 +146,7 @@ def ingest(params: dict[str, str], trace: Trace,
     named = params.get("offer_id", "").strip()
     if click is None or (named and named != str(click.offer_id)):
         raise UnknownClick()
-    offer = offer_for_conversion(click.offer_id)
+    offer = offer_for_conversion(click.offer_id, click.offer_version)
     trace.offer_id = offer.id
     authenticate(offer, params)
     enforce(current_app.config["RATELIMIT_POSTBACK"], "postback", str(offer.id))
@@ -195,7 +195,7 @@ def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
     trace = Trace()
     try:
         outcome = run(trace)
-        answer = Answer(outcome.code, outcome.http_status, str(outcome.message),
+        answer = Answer(outcome.code, outcome.http_status, outcome.text(),
                         outcome.conversion.id, outcome.conversion.status)
         if dry_run:
             db.session.rollback()

@@ -1,6 +1,7 @@
 """The tracking engine's public helpers: click ids, IP pseudonymisation, and `find_click`,
 which finds a click in PostgreSQL or still waiting in the Redis stream (for conversions)."""
 
+import functools
 import hashlib
 import os
 import re
@@ -10,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, null, select
 
+from cpa_network.extensions import db
 from cpa_network.fastsql import Statement
+from offers.offer_cache import version_of
+from offers.partitions import add_months, month_start, timestamp_literal
 from offers.tracking_models import Click
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -113,6 +117,9 @@ class ClickInfo:
     # itself showed (bot, geo) and `is_unique` only the cookie's answer; the flush decides the
     # rest (offers.visits) and stores it.
     stored: bool
+    # The version of the click's offer read with a stored click on PostgreSQL (its row's xmin,
+    # see offers.offer_cache): the postback's offer cache needs no query of its own.
+    offer_version: str | None = None
 
     @property
     def is_flagged(self) -> bool:
@@ -123,7 +130,7 @@ def _from_row(row) -> ClickInfo:
     return ClickInfo(row.id, row.clicked_at, row.link_id, row.offer_id, row.publisher_id,
                      (row.sub1, row.sub2, row.sub3, row.sub4, row.sub5), row.ip_hash,
                      row.ip_prefix, row.user_agent, row.referer, row.country, row.is_unique,
-                     row.flags, True)
+                     row.flags, True, row.offer_version)
 
 
 def _from_record(record: dict) -> ClickInfo:
@@ -134,13 +141,29 @@ def _from_record(record: dict) -> ClickInfo:
                      record["flags"], False)
 
 
-# Built once; columns, not the entity (a postback reads a click, it never changes one). The
-# time range comes from the id itself (clicked_at is the id's millisecond), so PostgreSQL looks
-# in one monthly partition instead of every one.
-CLICK_BY_ID = Statement(select(*Click.__table__.c).where(
-    Click.id == bindparam("click_id"), Click.clicked_at >= bindparam("after"),
-    Click.clicked_at <= bindparam("before")))
 ID_TIME_SLACK = timedelta(seconds=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _click_by_id(dialect_name: str, months: tuple[datetime, datetime] | None) -> Statement:
+    """Built once per dialect and month span; columns, not the entity (a postback reads a
+    click, it never changes one). The time range comes from the id itself (clicked_at is the
+    id's millisecond), so PostgreSQL looks in one monthly partition instead of every one.
+
+    On PostgreSQL the months the range falls in are also written into the statement as
+    constants. With the range only in parameters, the planner cannot leave any partition out
+    of a plan made once for every call, so it planned the query again at every call (about
+    0.1 ms of the database's CPU per postback). With the months as constants, the plan made
+    once covers only that month's partition, and PostgreSQL keeps it. The click's offer's
+    version comes with it: a postback's offer cache then needs no query of its own."""
+    offer_version = version_of(Click.offer_id) if dialect_name == "postgresql" else null()
+    columns = [*Click.__table__.c, offer_version.label("offer_version")]
+    where = [Click.id == bindparam("click_id"), Click.clicked_at >= bindparam("after"),
+             Click.clicked_at <= bindparam("before")]
+    if months is not None:
+        first, after_last = (literal_column(timestamp_literal(month)) for month in months)
+        where += [Click.clicked_at >= first, Click.clicked_at < after_last]
+    return Statement(select(*columns).where(*where))
 
 
 def click_time_range(click_id: str) -> tuple[datetime, datetime]:
@@ -151,7 +174,11 @@ def click_time_range(click_id: str) -> tuple[datetime, datetime]:
 
 def _stored(click_id: str) -> ClickInfo | None:
     after, before = click_time_range(click_id)
-    row = CLICK_BY_ID.first({"click_id": click_id, "after": after, "before": before})
+    dialect_name = db.engine.dialect.name
+    months = ((month_start(after), add_months(month_start(before), 1))
+              if dialect_name == "postgresql" else None)
+    row = _click_by_id(dialect_name, months).first(
+        {"click_id": click_id, "after": after, "before": before})
     return _from_row(row) if row is not None else None
 
 

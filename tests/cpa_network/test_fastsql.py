@@ -10,8 +10,20 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from sqlalchemy import Numeric, bindparam, event, func, insert, literal, select, type_coerce, update
+from sqlalchemy import (
+    Numeric,
+    bindparam,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.orm import make_transient_to_detached
 
 from cpa_network.accounts.models import User
 from cpa_network.database import UTCDateTime, utcnow
@@ -218,6 +230,28 @@ def test_a_written_row_becomes_a_persistent_object_without_a_select(app_context)
         event.remove(db.engine, "before_cursor_execute", grab)
     db.session.expire_all()
     assert db.session.get(PostbackLog, log_id).code == "changed"
+
+
+def test_a_written_row_is_in_the_state_make_transient_to_detached_leaves(app_context):
+    """as_written does make_transient_to_detached's work with a per-class plan: same key, same
+    columns expired, nothing modified, for a class with relationships too."""
+    at = utcnow()
+    values = {"id": 7, "offer_id": 3, "code": "written", "received_at": at}
+    written, reference = as_written(PostbackLog, values), PostbackLog(**values)
+    ours = inspect(written)
+    make_transient_to_detached(reference)
+    theirs = inspect(reference)
+    assert ours.key == theirs.key == (PostbackLog, (7,), None)
+    assert ours.expired_attributes == theirs.expired_attributes
+    assert "http_status" in ours.expired_attributes and "offer" not in ours.expired_attributes
+    assert ours.dict.keys() == theirs.dict.keys() and ours.dict["id"] == 7
+    assert (ours.modified, ours.committed_state) == (theirs.modified, theirs.committed_state) \
+        == (False, {})
+
+
+def test_a_written_row_needs_its_primary_key(app_context):
+    with pytest.raises(TypeError, match=r"primary key \['id'\]"):
+        as_written(PostbackLog, {"code": "written"})
 
 
 def test_a_written_row_with_an_unknown_attribute_is_refused(app_context):

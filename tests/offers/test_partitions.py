@@ -167,6 +167,21 @@ def test_a_lookup_by_id_reads_only_the_month_the_id_names(app, months):
     assert scanned == {partition_name(month_start(at - timedelta(minutes=5)))}
 
 
+def test_postgresql_keeps_one_plan_for_the_lookup_by_id(app, months):
+    """A prepared statement is planned once for every call (a generic plan) only when that
+    plan is as good as one made for the call. The lookup names its months as constants, so
+    the plan made without the parameters reads one partition too, and PostgreSQL keeps it
+    instead of planning every lookup again."""
+    link = make_link(make_offer())
+    click_ids = [stored_click(link) for _ in range(15)]
+    for click_id in click_ids:  # psycopg prepares after 5 runs, PostgreSQL decides after 5 more
+        assert find_click(click_id) is not None
+    plans = db.session.execute(text(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+        "WHERE statement LIKE '%FROM clicks%' AND statement LIKE '%offers.xmin%'")).all()
+    assert len(plans) == 1 and plans[0].generic_plans > 0, plans
+
+
 def test_a_query_by_time_reads_only_the_months_in_its_range(app, months):
     link = make_link(make_offer())
     mid_month = month_start(utcnow()) + timedelta(days=14)

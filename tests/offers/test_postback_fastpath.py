@@ -11,7 +11,7 @@ from cpa_network.extensions import db
 from offers import offer_cache, services
 from offers import status as st
 from offers.models import Goal, OfferCap
-from offers.refusals import BadSignature
+from offers.refusals import ACCEPTED, BadSignature
 from tests.offers.conversion_helpers import conversions, live_setup, postback_url, stored_click
 
 BROWSER = {"Accept-Language": "en"}  # what makes it a browser's call: Flask answers
@@ -83,6 +83,23 @@ def test_a_caller_asking_for_a_language_gets_the_flask_view_in_it(client, app, a
     assert response.json["message"] == russian != str(BadSignature.default_message)
 
 
+def test_an_accepted_answer_is_in_each_callers_language(client, app, app_context):
+    """The accepted answers' messages are translated once per language (Outcome.text), so
+    the lane's English answer and a Russian caller's never swap."""
+    offer, link, _click = live_setup()
+    messages = []
+    for run, language in enumerate(["ru", None, "ru", None]):
+        headers = {"Accept-Language": language} if language else {}
+        response = client.get(postback_url(offer, stored_click(link), txid=f"L-{run}"),
+                              headers=headers)
+        assert response.json["status"] == "ok"
+        messages.append(response.json["message"])
+    with app.test_request_context(), force_locale("ru"):
+        russian = str(ACCEPTED["ok"][1])
+    english = str(ACCEPTED["ok"][1])
+    assert messages == [russian, english, russian, english] and russian != english
+
+
 def test_a_repeated_parameter_counts_its_first_value_as_flask_reads_it(client, app_context,
                                                                         flask_requests):
     offer, _link, click_id = live_setup()
@@ -149,6 +166,33 @@ def test_a_removed_goal_is_unknown_to_the_next_postback(client, app_context):
     db.session.commit()
     response = client.get(postback_url(offer, stored_click(link), goal="sale", txid="B"))
     assert response.json["status"] == "goal_unknown"
+
+
+def test_a_stored_click_brings_its_offers_version_so_the_cache_asks_nothing(
+        client, app_context, monkeypatch):
+    """The click's statement reads its offer's version (offers.tracking): a postback on an
+    unchanged offer runs no version query of the offer cache's own. That a change is still
+    seen by the next postback, the tests before this one show."""
+    offer, link, _click = live_setup()
+    assert client.get(postback_url(offer, stored_click(link), txid="W")).json["status"] == "ok"
+    asked = []
+    real = offer_cache.VERSION.scalar
+    monkeypatch.setattr(offer_cache.VERSION, "scalar",
+                        lambda params: asked.append(params) or real(params))
+    click_id = stored_click(link)
+    assert client.get(postback_url(offer, click_id, txid="V")).json["status"] == "ok"
+    assert asked == []
+
+
+def test_the_lanes_session_setting_stays_in_the_lane(client, app_context):
+    """The lane keeps its objects unexpired at its commit (nothing reads them after); the
+    session of every other context still expires them."""
+    offer, link, _click = live_setup()
+    assert client.get(postback_url(offer, stored_click(link), txid="S")).json["status"] == "ok"
+    assert db.session().expire_on_commit is True
+    slow = client.get(postback_url(offer, stored_click(link), txid="S2"), headers=BROWSER)
+    assert slow.json["status"] == "ok"
+    assert db.session().expire_on_commit is True
 
 
 def test_an_unchanged_offer_is_not_loaded_again(client, app_context, monkeypatch):
