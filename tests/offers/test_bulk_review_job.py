@@ -92,7 +92,8 @@ def test_bulk_asks_first_then_a_worker_approves_each_once(app, client, app_conte
 
 def test_progress_commits_with_each_batch(app, client, app_context, monkeypatch):
     offer, _link = _many_conversions(client, 30)
-    app.config["BACKGROUND_BATCH_SIZE"] = 10
+    # setitem: the app is the session's, so the later tests get the real size back.
+    monkeypatch.setitem(app.config, "BACKGROUND_BATCH_SIZE", 10)
     client.login(offer.advertiser.email)
     ids = [c.id for c in conversions()]
     started = client.submit("/advertiser/conversions/bulk",

@@ -6,6 +6,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
+from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from offers import review
 from offers.services import CapData, GoalData
@@ -62,7 +63,10 @@ def test_fifty_identical_postbacks_make_one_conversion_and_one_hold(app, app_con
     assert_books_balance()
 
 
-def test_caps_hold_under_concurrency(app, app_context):
+def test_caps_hold_under_concurrency(app, app_context, monkeypatch):
+    # Every conversion at one instant: a UTC midnight cannot start a new day between them.
+    now = utcnow()
+    monkeypatch.setattr("offers.attribution.utcnow", lambda: now)
     offer, link, _click = live_setup(caps=(CapData("offer", "day", "conversions", 5),
                                            CapData("publisher", "month", "payout", 100_00)))
     clicks = [stored_click(link, ip=f"5.18.0.{n}") for n in range(30)]
@@ -75,7 +79,10 @@ def test_caps_hold_under_concurrency(app, app_context):
     assert_books_balance()
 
 
-def test_a_payout_cap_counts_money_under_concurrency(app, app_context):
+def test_a_payout_cap_counts_money_under_concurrency(app, app_context, monkeypatch):
+    # Every conversion at one instant: a UTC midnight cannot start a new day between them.
+    now = utcnow()
+    monkeypatch.setattr("offers.attribution.utcnow", lambda: now)
     offer, link, _click = live_setup(goals=(GoalData("sale", "fixed", 30_00),),
                                      caps=(CapData("publisher", "day", "payout", 100_00),))
     clicks = [stored_click(link, ip=f"5.18.1.{n}") for n in range(12)]

@@ -47,11 +47,13 @@ def test_a_day_across_a_dst_change_has_its_real_length():
     assert reports.zone("Not/AZone") == reports.zone("UTC")
 
 
-def test_csv_export_has_the_tables_rows(client, app_context):
+def test_csv_export_has_the_tables_rows(client, app_context, monkeypatch):
     offer = make_offer(name="CSV offer")
     publisher = make_user("publisher", email="pub@example.com")
     link = make_link(offer, publisher)
     now = utcnow()
+    # "today" is the day of the clicks, even if a midnight passes before the request.
+    monkeypatch.setattr("publishers.stats_views.utcnow", lambda: now)
     add_clicks(link, now, 3, sub1="feed")
     add_clicks(link, now, 1, sub1="=cmd", flags="bot")
     client.login("pub@example.com")
@@ -101,14 +103,17 @@ def test_a_long_period_exports_through_a_job(app, client, app_context):
     assert client.get(f"/jobs/{job_id}/download").status_code == 404
 
 
-def test_the_live_feed_follows_new_clicks(client, app_context):
+def test_the_live_feed_follows_new_clicks(client, app_context, monkeypatch):
     publisher = make_user("publisher", email="pub@example.com")
     link = make_link(make_offer(), publisher)
+    now = utcnow()
+    # "today" is the day of the clicks, even if a midnight passes before the request.
+    monkeypatch.setattr("publishers.stats_views.utcnow", lambda: now)
     client.login("pub@example.com")
     before = client.get("/stats/live.json?period=today").get_json()
     assert before["clicks"] == 0
-    add_clicks(link, utcnow(), 2)
-    add_clicks(link, utcnow(), 1, flags="flood")
+    add_clicks(link, now, 2)
+    add_clicks(link, now, 1, flags="flood")
     after = client.get("/stats/live.json?period=today")
     assert after.headers["Cache-Control"] == "no-store"
     data = after.get_json()
@@ -116,11 +121,14 @@ def test_the_live_feed_follows_new_clicks(client, app_context):
     assert sum(data["chart"]["clicks"]) == 3
 
 
-def test_a_publisher_sees_only_their_own_stats(client, app_context):
+def test_a_publisher_sees_only_their_own_stats(client, app_context, monkeypatch):
     offer = make_offer(name="Shared offer")
     mine, theirs = make_user("publisher", email="me@example.com"), make_user("publisher")
-    add_clicks(make_link(offer, mine), utcnow(), 2)
-    add_clicks(make_link(offer, theirs), utcnow(), 7)
+    now = utcnow()
+    # "today" is the day of the clicks, even if a midnight passes before the request.
+    monkeypatch.setattr("publishers.stats_views.utcnow", lambda: now)
+    add_clicks(make_link(offer, mine), now, 2)
+    add_clicks(make_link(offer, theirs), now, 7)
     body = client.get("/api/v1/stats?group_by=offer", headers=bearer(mine)).get_json()
     assert [(r["key"], r["clicks"]) for r in body["rows"]] == [("Shared offer", 2)]
     client.login("me@example.com")
