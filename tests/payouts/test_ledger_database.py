@@ -54,6 +54,49 @@ def test_a_balanced_raw_transaction_commits(accounts):
     db.session.commit()  # the trigger is not a blanket ban: balanced rows pass
 
 
+def clearing_pair(currency: str) -> tuple[int, int]:
+    """Two network accounts in `currency` that may take raw postings of either sign."""
+    first = ledger.network_account(AccountKind.GATEWAY_CLEARING, currency).id
+    second = ledger.network_account(AccountKind.NETWORK_REVENUE, currency).id
+    db.session.commit()
+    return first, second
+
+
+def test_sums_that_cancel_across_currencies_are_refused(app_context):
+    """A zero total is not enough: each currency must sum to zero (the check's one-currency
+    shortcut must not take this transaction)."""
+    usd, eur = clearing_pair("USD")[0], clearing_pair("EUR")[0]
+    txn = insert_transaction("raw-cross-currency")
+    insert_posting(txn, usd, 500)
+    insert_posting(txn, eur, -500, "EUR")
+    with pytest.raises(IntegrityError, match="does not balance: EUR postings sum to -500"):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_transaction_balanced_in_two_currencies_commits(app_context):
+    (usd_a, usd_b), (eur_a, eur_b) = clearing_pair("USD"), clearing_pair("EUR")
+    txn = insert_transaction("raw-two-currencies")
+    for account_id, amount, currency in ((usd_a, 300, "USD"), (usd_b, -300, "USD"),
+                                         (eur_a, -70, "EUR"), (eur_b, 70, "EUR")):
+        insert_posting(txn, account_id, amount, currency)
+    db.session.commit()
+    assert db.session.scalar(text("SELECT count(*) FROM ledger_postings WHERE "
+                                  "transaction_id = :t"), {"t": txn}) == 4
+
+
+def test_a_posting_added_later_to_a_committed_transaction_is_refused(accounts):
+    escrow_id, clearing_id = accounts
+    txn = insert_transaction("raw-then-more")
+    insert_posting(txn, clearing_id, -500)
+    insert_posting(txn, escrow_id, 500)
+    db.session.commit()
+    insert_posting(txn, clearing_id, -1)
+    with pytest.raises(IntegrityError, match="does not balance: USD postings sum to -1"):
+        db.session.commit()
+    db.session.rollback()
+
+
 def test_a_transaction_with_one_posting_or_none_is_refused(accounts):
     insert_transaction("raw-empty")
     with pytest.raises(IntegrityError, match="at least two are needed"):
