@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import make_transient_to_detached
 
+from cpa_network import fastsql
 from cpa_network.accounts.models import User
 from cpa_network.database import UTCDateTime, utcnow
 from cpa_network.extensions import db
@@ -72,6 +73,18 @@ def test_a_select_returns_what_session_execute_returns(app_context):
     assert Statement(LOGS_BY_CODE).first(params) == rows[0]
     assert Statement(LOGS_BY_CODE).first({"code": "none"}) is None
     assert COUNT_BY_CODE.scalar(params) == db.session.scalar(COUNT_BY_CODE.statement, params) == 2
+
+
+def test_rows_are_named_by_one_class_per_statement_and_plain_sql_gives_tuples(app_context):
+    LOG_INSERT.rows(_log(code="a"))
+    LOG_INSERT.rows(_log(code="b"))
+    statement = Statement(LOGS_BY_CODE)
+    [first], [second] = statement.rows({"code": "a"}), statement.rows({"code": "b"})
+    assert (first.code, second.code) == ("a", "b")
+    assert type(first) is type(second)  # the names were read from the first result only
+    assert first._fields == ("id", "code", "params", "received_at", "received_utc")
+    plain = fastsql.run(fastsql.session_connection(), "SELECT 1 AS one, 'x' AS two", ())
+    assert plain == [(1, "x")] and type(plain[0]) is tuple
 
 
 def test_a_naive_datetime_is_refused_by_the_bind_processor(app_context):

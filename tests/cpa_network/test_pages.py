@@ -1,5 +1,8 @@
 """Site-wide behaviour: error pages, CSRF, security headers, the language switch."""
 
+from babel import Locale
+
+from cpa_network import i18n
 from tests.factories import make_user
 
 
@@ -69,6 +72,18 @@ def test_language_switch_never_redirects_off_site(client):
 def test_browser_language_is_used_for_visitors(client):
     html = client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).get_data(as_text=True)
     assert 'lang="ru"' in html
+
+
+def test_each_language_is_parsed_once(app):
+    """The locale selector hands Flask-Babel a parsed Locale, the same one for each language."""
+    with app.test_request_context("/", headers={"Accept-Language": "ru"}):
+        russian = i18n.select_locale()
+    with app.test_request_context("/", headers={"Accept-Language": "ru-RU,ru;q=0.9"}):
+        again = i18n.select_locale()
+    with app.app_context():  # outside a request: the default language
+        default = i18n.select_locale()
+    assert isinstance(russian, Locale) and str(russian) == "ru" and again is russian
+    assert str(default) == app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def test_rate_limit_on_login_answers_429(client, app_context):

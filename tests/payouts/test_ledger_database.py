@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cpa_network.extensions import db
-from payouts import ledger
+from payouts import ledger, ledger_postgres
 from payouts.models import AccountKind
 from tests.factories import make_user
 from tests.payouts.helpers import fund_escrow
@@ -194,3 +194,15 @@ def test_a_publishers_pending_earnings_are_found_through_the_index(app_context):
     plan = "\n".join(db.session.execute(text(f"EXPLAIN {compiled}")).scalars())
     assert "ix_ledger_transactions_publisher_ref" in plan, plan
     db.session.rollback()
+
+
+@pytest.mark.parametrize("values, literal", [([1, -20, 3], "{1,-20,3}"), ([], "{}")])
+def test_ledger_post_gets_its_integer_arrays_as_literals(values, literal):
+    assert ledger_postgres.int_array(values) == literal
+
+
+@pytest.mark.parametrize("value", ["1,2", "1}", 1.5, None])
+def test_nothing_but_an_integer_goes_into_an_array_literal(value):
+    """A string cannot add an element or close the literal: it is refused, not written."""
+    with pytest.raises(TypeError):
+        ledger_postgres.int_array([7, value])
