@@ -1,6 +1,7 @@
 """The ledger as worked examples: money moves, idempotency, reversals (PostgreSQL)."""
 
 import pytest
+from sqlalchemy import text
 
 from cpa_network.extensions import db
 from payouts import escrow, ledger
@@ -17,6 +18,23 @@ from tests.factories import make_user
 from tests.payouts.helpers import balances, fund_escrow
 
 K = AccountKind
+
+
+def test_accounts_the_session_holds_see_their_new_balance_before_the_commit(app_context):
+    """A post updates the balances in one statement, not through the ORM: the account objects
+    the session already holds are brought up to date with it, so none reads a stale balance."""
+    advertiser = make_user("advertiser")
+    fund_escrow(advertiser.id, 100_00)
+    escrow_account = ledger.account(K.ADVERTISER_ESCROW, advertiser.id, "USD")
+    clearing = ledger.network_account(K.GATEWAY_CLEARING, "USD")
+    assert (escrow_account.balance, clearing.balance) == (100_00, -100_00)  # loaded now
+    ledger.post_transaction("test-more", ledger.transfer(clearing, escrow_account, 25_00),
+                            "deposit", {"advertiser": advertiser.id})
+    assert (escrow_account.balance, clearing.balance) == (125_00, -125_00)  # no refresh, no commit
+    stored = db.session.execute(text("SELECT balance FROM ledger_accounts WHERE id = :a"),
+                                {"a": escrow_account.id}).scalar_one()
+    assert stored == 125_00
+    db.session.commit()
 
 
 def test_deposit_hold_approve_the_publisher_sees_payout_and_the_network_its_fee(app_context):
