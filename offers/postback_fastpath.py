@@ -36,6 +36,17 @@ class PostbackFastPath:
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
         self._headers: list[tuple[str, str]] | None = None
+        # No cookie and no Accept-Language: the Flask view would answer in the default language
+        # too; knowing it saves Flask-Babel's locale selection (about 2 % of a postback).
+        self._locale = app.config["BABEL_DEFAULT_LOCALE"]
+
+    def _json(self, body: dict) -> bytes:
+        """The body exactly as `jsonify` writes it, without building a Response (about 1.5 % of
+        a postback): compact, unless the provider says otherwise, then through jsonify itself."""
+        provider = self.app.json
+        if (provider.compact is None and self.app.debug) or provider.compact is False:
+            return provider.response(body).get_data()
+        return f"{provider.dumps(body, separators=(',', ':'))}\n".encode()
 
     def _fixed_headers(self) -> list[tuple[str, str]]:
         """The app's security headers (computed once, by the app's own after-request hook)."""
@@ -56,8 +67,9 @@ class PostbackFastPath:
                 params = postbacks.limit_params(query_params(environ.get("QUERY_STRING", "")))
                 answer = postbacks.receive(lambda trace: postbacks.ingest(params, trace), params,
                                            source="postback", method="GET",
-                                           remote_ip=environ.get("REMOTE_ADDR", ""))
-                body = self.app.json.response(answer.body()).get_data()  # as jsonify writes it
+                                           remote_ip=environ.get("REMOTE_ADDR", ""),
+                                           locale=self._locale)
+                body = self._json(answer.body())
                 headers = self._fixed_headers()
         except Exception:
             log.exception("the postback fast path failed; Flask answers instead")

@@ -188,14 +188,15 @@ def log(trace: Trace, params: dict[str, str], answer: Answer, *, source: str, me
 
 
 def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
-            remote_ip: str = "", dry_run: bool = False) -> Answer:
+            remote_ip: str = "", dry_run: bool = False, locale: str | None = None) -> Answer:
     """The transaction boundary of every conversion call: `run(trace)` records the conversion
     (or raises a refusal, which rolls everything back); then the log line is written and the
-    whole committed. A dry run (the advertiser's test tool) rolls the conversion back too."""
+    whole committed. A dry run (the advertiser's test tool) rolls the conversion back too.
+    `locale`: the answer's language when the caller knows it (else the current language)."""
     trace = Trace()
     try:
         outcome = run(trace)
-        answer = Answer(outcome.code, outcome.http_status, outcome.text(),
+        answer = Answer(outcome.code, outcome.http_status, outcome.text(locale),
                         outcome.conversion.id, outcome.conversion.status)
         if dry_run:
             db.session.rollback()

@@ -34,7 +34,7 @@ def flask_requests(app):
 def answer(client, url, headers=None):
     response = client.get(url, headers=headers or {})
     kept = {k: v for k, v in response.headers.items() if k not in ("Content-Length", "Date")}
-    return response.status, response.json, kept
+    return response.status, response.json, kept, response.get_data()
 
 
 @pytest.mark.parametrize("case", ["ok", "duplicate", "bad_signature", "unknown_click",
@@ -67,6 +67,7 @@ def test_the_lane_answers_exactly_as_the_flask_view(client, app, app_context, fl
     assert fast[0] == slow[0]
     assert fast[1]["status"] == slow[1]["status"] == case
     assert fast[1].keys() == slow[1].keys() and fast[1]["message"] == slow[1]["message"]
+    assert fast[3] == app.json.response(fast[1]).get_data()  # byte for byte as jsonify writes
     fast_headers = {k: v for k, v in fast[2].items() if k not in ("Vary", "Set-Cookie")}
     slow_headers = {k: v for k, v in slow[2].items() if k not in ("Vary", "Set-Cookie")}
     # Retry-After counts down a Redis TTL in whole seconds: the two calls may be a second apart.
