@@ -28,11 +28,11 @@ class LanguageForm(FlaskForm):
 
 def select_locale() -> Locale:
     """The user's saved language, else the session's, else the browser's best match."""
-    return parsed_locale(_locale_code())
+    return _parsed_locale(_locale_code())
 
 
 @functools.cache
-def parsed_locale(code: str) -> Locale:
+def _parsed_locale(code: str) -> Locale:
     """Flask-Babel parses what the selector returns on every request (about 20 µs, a percent of
     a postback) unless it is a Locale already: each language is parsed once."""
     return Locale.parse(code)
@@ -46,7 +46,8 @@ def _locale_code() -> str:
         return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
-    return request.accept_languages.best_match(list(languages)) or "en"
+    return (request.accept_languages.best_match(list(languages))
+            or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def select_timezone() -> str:

@@ -34,6 +34,13 @@ def stored_click(link, *, ago: timedelta = timedelta(minutes=5), ip: str = RU_IP
     return click_id
 
 
+def one_conversion_instant(monkeypatch) -> None:
+    """Every conversion the test records is at one instant: a UTC midnight cannot start a new
+    cap day between them."""
+    now = utcnow()
+    monkeypatch.setattr("offers.attribution.utcnow", lambda: now)
+
+
 def live_setup(escrow: int = 1_000_00, **offer_overrides):
     """A live offer (fixed 10.00 registration unless overridden), a publisher's link, a click."""
     offer = make_offer(escrow=escrow, **offer_overrides)

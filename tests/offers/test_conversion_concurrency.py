@@ -6,7 +6,6 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from offers import review
 from offers.services import CapData, GoalData
@@ -19,6 +18,7 @@ from tests.offers.conversion_helpers import (
     balance,
     conversions,
     live_setup,
+    one_conversion_instant,
     postback_url,
     stored_click,
 )
@@ -64,9 +64,7 @@ def test_fifty_identical_postbacks_make_one_conversion_and_one_hold(app, app_con
 
 
 def test_caps_hold_under_concurrency(app, app_context, monkeypatch):
-    # Every conversion at one instant: a UTC midnight cannot start a new day between them.
-    now = utcnow()
-    monkeypatch.setattr("offers.attribution.utcnow", lambda: now)
+    one_conversion_instant(monkeypatch)
     offer, link, _click = live_setup(caps=(CapData("offer", "day", "conversions", 5),
                                            CapData("publisher", "month", "payout", 100_00)))
     clicks = [stored_click(link, ip=f"5.18.0.{n}") for n in range(30)]
@@ -80,9 +78,7 @@ def test_caps_hold_under_concurrency(app, app_context, monkeypatch):
 
 
 def test_a_payout_cap_counts_money_under_concurrency(app, app_context, monkeypatch):
-    # Every conversion at one instant: a UTC midnight cannot start a new day between them.
-    now = utcnow()
-    monkeypatch.setattr("offers.attribution.utcnow", lambda: now)
+    one_conversion_instant(monkeypatch)
     offer, link, _click = live_setup(goals=(GoalData("sale", "fixed", 30_00),),
                                      caps=(CapData("publisher", "day", "payout", 100_00),))
     clicks = [stored_click(link, ip=f"5.18.1.{n}") for n in range(12)]

@@ -7,13 +7,18 @@ from flask import request_started
 from flask_babel import force_locale
 from sqlalchemy import text, update
 
-from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from offers import offer_cache, services
 from offers import status as st
 from offers.models import Goal, OfferCap
 from offers.refusals import ACCEPTED, BadSignature
-from tests.offers.conversion_helpers import conversions, live_setup, postback_url, stored_click
+from tests.offers.conversion_helpers import (
+    conversions,
+    live_setup,
+    one_conversion_instant,
+    postback_url,
+    stored_click,
+)
 
 BROWSER = {"Accept-Language": "en"}  # what makes it a browser's call: Flask answers
 
@@ -156,9 +161,7 @@ def test_a_paused_offer_refuses_the_next_postback(client, app_context):
 
 
 def test_a_new_cap_holds_from_the_next_postback(client, app_context, monkeypatch):
-    # Every conversion at one instant: a UTC midnight cannot start a new day between them.
-    now = utcnow()
-    monkeypatch.setattr("offers.attribution.utcnow", lambda: now)
+    one_conversion_instant(monkeypatch)
     offer, link, click_id = live_setup()
     assert client.get(postback_url(offer, click_id, txid="A")).json["status"] == "ok"
     db.session.add(OfferCap(offer_id=offer.id, scope="offer", period="day",

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from cpa_network.notifications.models import Notification
 from offers import postbacks, services
@@ -21,6 +20,7 @@ from tests.offers.conversion_helpers import (
     balance,
     conversions,
     live_setup,
+    one_conversion_instant,
     postback_url,
     stored_click,
 )
@@ -183,9 +183,7 @@ def test_a_country_the_offer_does_not_take_is_403(client, app_context):
 
 
 def test_a_cap_refuses_the_conversion_over_it(client, app_context, monkeypatch):
-    # Every conversion at one instant: a UTC midnight cannot start a new day between them.
-    now = utcnow()
-    monkeypatch.setattr("offers.attribution.utcnow", lambda: now)
+    one_conversion_instant(monkeypatch)
     offer, _link, click_id = live_setup(caps=(CapData("offer", "day", "conversions", 1),))
     assert client.get(postback_url(offer, click_id, txid="1")).json["status"] == "ok"
     over = client.get(postback_url(offer, click_id, txid="2"))

@@ -47,13 +47,19 @@ def test_a_day_across_a_dst_change_has_its_real_length():
     assert reports.zone("Not/AZone") == reports.zone("UTC")
 
 
+def pinned_now(monkeypatch):
+    """Now, as the stats pages will read it: "today" is the day of the test's clicks even if a
+    midnight passes before the request."""
+    now = utcnow()
+    monkeypatch.setattr("publishers.stats_views.utcnow", lambda: now)
+    return now
+
+
 def test_csv_export_has_the_tables_rows(client, app_context, monkeypatch):
     offer = make_offer(name="CSV offer")
     publisher = make_user("publisher", email="pub@example.com")
     link = make_link(offer, publisher)
-    now = utcnow()
-    # "today" is the day of the clicks, even if a midnight passes before the request.
-    monkeypatch.setattr("publishers.stats_views.utcnow", lambda: now)
+    now = pinned_now(monkeypatch)
     add_clicks(link, now, 3, sub1="feed")
     add_clicks(link, now, 1, sub1="=cmd", flags="bot")
     client.login("pub@example.com")
@@ -106,9 +112,7 @@ def test_a_long_period_exports_through_a_job(app, client, app_context):
 def test_the_live_feed_follows_new_clicks(client, app_context, monkeypatch):
     publisher = make_user("publisher", email="pub@example.com")
     link = make_link(make_offer(), publisher)
-    now = utcnow()
-    # "today" is the day of the clicks, even if a midnight passes before the request.
-    monkeypatch.setattr("publishers.stats_views.utcnow", lambda: now)
+    now = pinned_now(monkeypatch)
     client.login("pub@example.com")
     before = client.get("/stats/live.json?period=today").get_json()
     assert before["clicks"] == 0
@@ -124,9 +128,7 @@ def test_the_live_feed_follows_new_clicks(client, app_context, monkeypatch):
 def test_a_publisher_sees_only_their_own_stats(client, app_context, monkeypatch):
     offer = make_offer(name="Shared offer")
     mine, theirs = make_user("publisher", email="me@example.com"), make_user("publisher")
-    now = utcnow()
-    # "today" is the day of the clicks, even if a midnight passes before the request.
-    monkeypatch.setattr("publishers.stats_views.utcnow", lambda: now)
+    now = pinned_now(monkeypatch)
     add_clicks(make_link(offer, mine), now, 2)
     add_clicks(make_link(offer, theirs), now, 7)
     body = client.get("/api/v1/stats?group_by=offer", headers=bearer(mine)).get_json()
