@@ -4,7 +4,8 @@ or SQLAlchemy.
     .venv/bin/python bench/postbacks_sql.py [--seconds 10] [--processes 8]
 
 It prepares the same database as bench/postbacks.py (funded offers, clicks an hour old), sends
-one real postback through the app while recording the statements it runs (the click with
+one real postback through the app's full path (the one a postback takes when it cannot take
+offers.postback_direct's three round trips) while recording the statements it runs (the click with
 its offer's version, the facts query, the conversion insert, `ledger_post`, the rollup, the log
 line), then replays that sequence from `--processes` processes on bare psycopg connections,
 one transaction and commit per postback, each with its own click and txid, for `--seconds`.
@@ -44,7 +45,12 @@ def record(env: dict, clicks_file: Path, secret: str) -> list[tuple[str, object]
     os.environ.update(env)
     from cpa_network.app import create_app
     from cpa_network.extensions import db
+    from offers import postback_direct
 
+    def full_path(*_args, **_kwargs):
+        raise postback_direct.FullPath(counted=False)
+
+    postback_direct.receive = full_path  # this process only records
     app = create_app()
     with app.app_context():
         engine = db.engine

@@ -84,10 +84,14 @@ class Statement:
         self._is_dml = statement.is_dml
         self._compiled: dict[tuple, Compiled] = {}  # by dialect and, for DML, parameter names
 
-    def rows(self, params: dict) -> Sequence[Any]:
-        """Every row, each readable by column name (`row.id`) and by position."""
-        session = db.session()
-        connection = session_connection(session)
+    def rows(self, params: dict, connection=None) -> Sequence[Any]:
+        """Every row, each readable by column name (`row.id`) and by position. `connection`:
+        a SQLAlchemy Connection on psycopg to run on instead of the session's (the postback's
+        autocommit reads, offers.postback_direct); the session is then left alone."""
+        session = None
+        if connection is None:
+            session = db.session()
+            connection = session_connection(session)
         if connection.dialect.driver != "psycopg":
             result = session.execute(self.statement, params)
             return result.all() if not self._is_dml or result.returns_rows else []
@@ -97,17 +101,17 @@ class Statement:
             compiled = self._compiled[connection.dialect, keys] = Compiled(
                 self.statement, connection.dialect, list(keys) if self._is_dml else None)
         rows = run(connection, compiled.sql, compiled.parameters(params),
-                   names=compiled.names, session=session)
+                   names=compiled.names, session=session, flush=session is not None)
         if compiled.results:
             rows = [_processed(row, compiled.results) for row in rows]
         return rows
 
-    def first(self, params: dict):
-        rows = self.rows(params)
+    def first(self, params: dict, connection=None):
+        rows = self.rows(params, connection)
         return rows[0] if rows else None
 
-    def scalar(self, params: dict):
-        row = self.first(params)
+    def scalar(self, params: dict, connection=None):
+        row = self.first(params, connection)
         return None if row is None else row[0]
 
 
@@ -153,12 +157,14 @@ def session_connection(session=None):
     return connection
 
 
-def run(connection, sql: str, params, *, names: RowNames | None = None, session=None) -> list:
+def run(connection, sql: str, params, *, names: RowNames | None = None, session=None,
+        flush: bool = True) -> list:
     """Plain SQL (psycopg's %s or %(name)s placeholders) on `connection`, a SQLAlchemy
-    Connection on psycopg, after flushing what the session holds; its rows, as tuples or, given
-    the statement's `names`, as named tuples."""
-    # as an autoflush: returns at once when nothing is pending
-    (db.session() if session is None else session).flush()
+    Connection on psycopg, after flushing what the session holds (unless `flush` is False: the
+    connection is not the session's); its rows, as tuples or, given the statement's `names`, as
+    named tuples."""
+    if flush:  # as an autoflush: returns at once when nothing is pending
+        (db.session() if session is None else session).flush()
     driver = connection.connection.driver_connection
     try:
         cursor = _cursor(connection, driver)

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, exists, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cpa_network.accounts.models import User
@@ -96,11 +96,11 @@ class Outcome:
         """The message in `locale`, by default the current language. Translating costs about
         40 µs, a percent of a postback, so each of these fixed messages is translated once per
         language."""
-        return _accepted_text(self.code, locale or str(get_locale()))
+        return accepted_text(self.code, locale or str(get_locale()))
 
 
 @functools.cache
-def _accepted_text(code: str, locale: str) -> str:
+def accepted_text(code: str, locale: str) -> str:
     return str(ACCEPTED[code][1])  # in `locale`: the caller's current language
 
 
@@ -112,7 +112,7 @@ EXISTING_BY_CLICK = select(Conversion).where(
     Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
     Conversion.click_once == bindparam("value"))
 # Everything else a conversion reads before it is written, in one round trip.
-FACTS = Statement(select(
+FACT_COLUMNS = (
     select(Conversion.id).where(
         Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
         or_(Conversion.txid == bindparam("txid"), Conversion.click_once == bindparam("click")))
@@ -132,7 +132,12 @@ FACTS = Statement(select(
         LedgerAccount.kind == kind.value, LedgerAccount.owner_id == bindparam("advertiser_id"),
         LedgerAccount.currency == bindparam("currency")).scalar_subquery().label(kind.value)
       for kind in escrow.HOLD_ACCOUNTS),
-))
+)
+FACTS = Statement(select(*FACT_COLUMNS))
+# PostgreSQL: the facts and the new conversion's id, so that its writes need nothing back from
+# one another (offers.postback_direct); an id left unused is a gap, as a rolled-back insert's.
+FACTS_AND_ID = Statement(select(
+    *FACT_COLUMNS, literal_column("nextval('conversions_id_seq')").label("new_id")))
 
 
 @functools.cache
@@ -200,22 +205,55 @@ def _insert(values: dict) -> Conversion | None:
     return conversion
 
 
-def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | None,
-           data: ConversionInput, at: datetime | None = None) -> Outcome:
-    """Record one conversion of `offer` for the publisher (of `click`, or of a promo code)."""
-    at = at or utcnow()
+@dataclass(frozen=True)
+class Plan:
+    """A conversion that passed the rules: its row (without an id), its fraud signals, and
+    whether it waits for funds instead of being held."""
+
+    values: dict
+    signals: list[str]
+    waits: bool
+
+    @property
+    def code(self) -> str:
+        return outcome_code(self.waits, self.signals)
+
+
+def outcome_code(waits: bool, signals: list[str]) -> str:
+    """The answer to a conversion that was recorded."""
+    return "insufficient_funds" if waits else "fraud_suspected" if signals else "ok"
+
+
+def conversion_time() -> datetime:
+    """The instant a conversion being recorded now is recorded at."""
+    return utcnow()
+
+
+def checked_goal(offer: Offer, data: ConversionInput) -> Goal:
+    """The goal the conversion names (`GoalUnknown`), once its txid and customer fit."""
     if not 0 < len(data.txid) <= TXID_MAX or len(data.customer) > CUSTOMER_MAX:
         raise InvalidPostback(fields={"txid": [_l("From 1 to %(n)d characters.", n=TXID_MAX)]})
     goal = offer.goal(data.goal)
     if goal is None:
         raise GoalUnknown()
-    once = click.id if click is not None and goal.once_per_click else None
-    facts = FACTS.first({
-        "publisher_id": publisher_id, "advertiser_id": offer.advertiser_id,
-        "currency": offer.currency, "offer_id": offer.id, "goal": goal.code,
-        "txid": data.txid, "click": once, **fraud.fact_params(click, at)})
-    if facts.duplicate_id is not None:
-        return Outcome("duplicate", db.session.get(Conversion, facts.duplicate_id))
+    return goal
+
+
+def facts_params(offer: Offer, goal: Goal, publisher_id: int, click: ClickInfo | None,
+                 data: ConversionInput, at: datetime) -> dict:
+    """The parameters of FACTS (and FACTS_AND_ID)."""
+    return {"publisher_id": publisher_id, "advertiser_id": offer.advertiser_id,
+            "currency": offer.currency, "offer_id": offer.id, "goal": goal.code,
+            "txid": data.txid, "click": _click_once(goal, click), **fraud.fact_params(click, at)}
+
+
+def _click_once(goal: Goal, click: ClickInfo | None) -> str | None:
+    return click.id if click is not None and goal.once_per_click else None
+
+
+def plan(offer: Offer, goal: Goal, link_id: int, publisher_id: int, click: ClickInfo | None,
+         data: ConversionInput, at: datetime, facts) -> Plan:
+    """The rules, given the facts of a conversion that is not a duplicate: a refusal raises."""
     waits = _waits_for_funds(offer)
     if facts.blocked:
         raise PublisherBlocked()
@@ -230,13 +268,12 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
                                 ip_conversions=facts.ip_conversions,
                                 user_agent=data.user_agent)
     waits = waits or facts.queue
-    hold_until = None if waits else at + timedelta(days=offer.hold_days)
     subs = click.subs if click else ("",) * 5
-    conversion = _insert({
+    return Plan({
         "offer_id": offer.id, "goal_code": goal.code, "advertiser_id": offer.advertiser_id,
         "publisher_id": publisher_id, "link_id": link_id,
         "click_id": click.id if click else None,
-        "click_once": once,
+        "click_once": _click_once(goal, click),
         "source": data.source, "txid": data.txid, "customer": data.customer,
         "amount": amount, "currency": offer.currency, "payout": payout,
         "fee": network_fee(payout), "status": AWAITING_FUNDS if waits else PENDING,
@@ -244,13 +281,27 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
         **{f"sub{i}": subs[i - 1] for i in range(1, 6)},
         "country": click.country if click else "", "ip_hash": click.ip_hash if click else "",
         "clicked_at": click.clicked_at if click else None, "created_at": at,
-        "hold_until": hold_until, "decided_at": None, "decided_by_id": None, "decision_reason": "",
-    })
+        "hold_until": None if waits else at + timedelta(days=offer.hold_days),
+        "decided_at": None, "decided_by_id": None, "decision_reason": "",
+    }, signals, waits)
+
+
+def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | None,
+           data: ConversionInput, at: datetime | None = None) -> Outcome:
+    """Record one conversion of `offer` for the publisher (of `click`, or of a promo code)."""
+    at = at or conversion_time()
+    goal = checked_goal(offer, data)
+    facts = FACTS.first(facts_params(offer, goal, publisher_id, click, data, at))
+    if facts.duplicate_id is not None:
+        return Outcome("duplicate", db.session.get(Conversion, facts.duplicate_id))
+    planned = plan(offer, goal, link_id, publisher_id, click, data, at, facts)
+    conversion = _insert(planned.values)
     if conversion is None:  # a concurrent request recorded it first
         found = _existing(offer.id, goal.code, txid=data.txid) or (
             _existing(offer.id, goal.code, click_id=click.id) if click else None)
         return Outcome("duplicate", found)
-    caps.count_conversion(offer, publisher_id, payout, at)
+    waits = planned.waits
+    caps.count_conversion(offer, publisher_id, planned.values["payout"], at)
     if not waits:
         try:
             conversions.hold(conversion, offer.hold_days, at, account_ids={
@@ -265,5 +316,4 @@ def record(offer: Offer, link_id: int, publisher_id: int, click: ClickInfo | Non
     if facts.postback:
         outgoing.queue_event(conversion, "created")
     db.session.flush()
-    code = "insufficient_funds" if waits else "fraud_suspected" if signals else "ok"
-    return Outcome(code, conversion)
+    return Outcome(outcome_code(waits, planned.signals), conversion)

@@ -85,11 +85,16 @@ def stats_key(conversion: Conversion) -> dict:
             **conversion.subs}
 
 
+def created_changes(status: str, payout: int) -> dict[str, int]:
+    """What a new conversion adds to the rollups: the totals and its status's columns."""
+    count, amount = STATUS_COLUMNS[status]
+    return {"conversions": 1, "payout": payout, count: 1, amount: payout}
+
+
 def count_created(conversion: Conversion) -> None:
-    """The new conversion in the rollups: in the totals and in its status's columns."""
-    count, amount = STATUS_COLUMNS[conversion.status]
-    add_conversion_stats(stats_key(conversion), conversion.created_at, {
-        "conversions": 1, "payout": conversion.payout, count: 1, amount: conversion.payout})
+    """The new conversion in the rollups."""
+    add_conversion_stats(stats_key(conversion), conversion.created_at,
+                         created_changes(conversion.status, conversion.payout))
 
 
 def _count_move(conversion: Conversion, old: str, new: str) -> None:

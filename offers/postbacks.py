@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select
 
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
@@ -47,7 +47,7 @@ from offers.refusals import (
     UnknownClick,
     UnknownPromoCode,
 )
-from offers.tracking import find_click, ip_prefix
+from offers.tracking import ClickInfo, find_click, ip_prefix
 
 MASKED = ("secret", "signature")
 UNRESERVED = "-._~"
@@ -77,6 +77,11 @@ class Answer:
         if self.conversion_status is not None:
             body["conversion_status"] = self.conversion_status
         return body
+
+
+def refusal(error: DomainError) -> Answer:
+    return Answer(error.code, error.http_status, str(error.message),
+                  retry_after=getattr(error, "retry_after", None))
 
 
 def read_params(req) -> dict[str, str]:
@@ -135,22 +140,32 @@ def conversion_input(params: dict[str, str], source: str,
         customer=params.get("customer", "").strip(), source=source, user_agent=user_agent)
 
 
-def ingest(params: dict[str, str], trace: Trace,
-           at: datetime | None = None) -> attribution.Outcome:
-    """A postback: find the click (database or stream), authenticate, record."""
+def ingest(params: dict[str, str], trace: Trace, at: datetime | None = None, *,
+           counted: bool = False) -> attribution.Outcome:
+    """A postback: find the click (database or stream), authenticate, record. `counted`: the
+    call was counted against the rate limit already (offers.postback_direct handed it over)."""
+    data, click, offer = authenticated(params, trace, counted=counted)
+    return attribution.record(offer, click.link_id, click.publisher_id, click, data, at)
+
+
+def authenticated(params: dict[str, str], trace: Trace, connection=None, *,
+                  counted: bool = False) -> tuple[attribution.ConversionInput, ClickInfo, Offer]:
+    """What a postback reports, its click and its offer, once its signature is checked and the
+    call counted against the offer's rate limit. `connection`: see fastsql.Statement.rows."""
     click_id = params.get("click_id", "").strip()
     if not click_id:
         raise InvalidPostback(fields={"click_id": [_l("Required.")]})
     data = conversion_input(params, "postback")
-    click = find_click(click_id.upper())
+    click = find_click(click_id.upper(), connection)
     named = params.get("offer_id", "").strip()
     if click is None or (named and named != str(click.offer_id)):
         raise UnknownClick()
     offer = offer_for_conversion(click.offer_id, click.offer_version)
     trace.offer_id = offer.id
     authenticate(offer, params)
-    enforce(current_app.config["RATELIMIT_POSTBACK"], "postback", str(offer.id))
-    return attribution.record(offer, click.link_id, click.publisher_id, click, data, at)
+    if not counted:
+        enforce(current_app.config["RATELIMIT_POSTBACK"], "postback", str(offer.id))
+    return data, click, offer
 
 
 def ingest_promo(advertiser_id: int, params: dict[str, str], trace: Trace,
@@ -167,24 +182,34 @@ def ingest_promo(advertiser_id: int, params: dict[str, str], trace: Trace,
     return attribution.record(link.offer, link.id, link.publisher_id, None, data, at)
 
 
-def _offer_named(params: dict[str, str]) -> int | None:
+OFFER_NAMED = Statement(select(Offer.id).where(Offer.id == bindparam("offer_id")))
+
+
+def _offer_named(params: dict[str, str], connection=None) -> int | None:
     value = params.get("offer_id", "")
     if not value.isdigit() or len(value) > 12:
         return None
-    return db.session.scalar(db.select(Offer.id).where(Offer.id == int(value)))
+    return OFFER_NAMED.scalar({"offer_id": int(value)}, connection)
 
 
 LOG_INSERT = Statement(insert(PostbackLog.__table__))  # built once; not the ORM's bulk insert
 
 
 def log(trace: Trace, params: dict[str, str], answer: Answer, *, source: str, method: str,
-        remote_ip: str) -> None:
-    LOG_INSERT.rows({
-        "offer_id": trace.offer_id or _offer_named(params), "source": source, "method": method,
-        "params": {k: ("***" if k in MASKED else v) for k, v in params.items()},
+        remote_ip: str, connection=None) -> None:
+    LOG_INSERT.rows(log_row(trace, params, answer, source=source, method=method,
+                            remote_ip=remote_ip, connection=connection), connection)
+
+
+def log_row(trace: Trace, params: dict[str, str], answer: Answer, *, source: str, method: str,
+            remote_ip: str, connection=None) -> dict:
+    """The call's line in `postback_log`, its secret and signature masked."""
+    return {
+        "offer_id": trace.offer_id or _offer_named(params, connection), "source": source,
+        "method": method, "params": {k: ("***" if k in MASKED else v) for k, v in params.items()},
         "remote_prefix": ip_prefix(remote_ip) if remote_ip else "", "code": answer.code,
         "http_status": answer.http_status, "message": answer.message[:500],
-        "conversion_id": answer.conversion_id, "received_at": utcnow()})
+        "conversion_id": answer.conversion_id, "received_at": utcnow()}
 
 
 def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
@@ -202,8 +227,7 @@ def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
             db.session.rollback()
     except DomainError as error:
         db.session.rollback()
-        answer = Answer(error.code, error.http_status, str(error.message),
-                        retry_after=getattr(error, "retry_after", None))
+        answer = refusal(error)
     log(trace, params, answer, source="test" if dry_run else source, method=method,
         remote_ip=remote_ip)
     db.session.commit()

@@ -118,9 +118,13 @@ def add_conversion_stats(click: dict, at: datetime, changes: dict[str, int]) -> 
     """Add `changes` (counter column -> delta) to the rollup row of hour x link x country x
     sub-ids. Called in the transaction that creates the conversion or changes its status, which
     happens once, so the rollups count each conversion once."""
+    upsert_rollups([conversion_stats_row(click, at, changes)], CONVERSION_COUNTERS)
+
+
+def conversion_stats_row(click: dict, at: datetime, changes: dict[str, int]) -> dict:
+    """The rollup row `add_conversion_stats` adds: its key and every conversion counter."""
     counters = dict.fromkeys(CONVERSION_COUNTERS, 0) | changes
-    row = {"hour": hour_of(at), "link_id": click["link_id"], "offer_id": click["offer_id"],
-           "publisher_id": click["publisher_id"], "country": click.get("country", ""),
-           **{s: click.get(s, "") for s in SUB_IDS}, **counters,
-           "clicks": 0, "unique_clicks": 0, "flagged_clicks": 0}
-    upsert_rollups([row], CONVERSION_COUNTERS)
+    return {"hour": hour_of(at), "link_id": click["link_id"], "offer_id": click["offer_id"],
+            "publisher_id": click["publisher_id"], "country": click.get("country", ""),
+            **{s: click.get(s, "") for s in SUB_IDS}, **counters,
+            "clicks": 0, "unique_clicks": 0, "flagged_clicks": 0}

@@ -172,25 +172,26 @@ def click_time_range(click_id: str) -> tuple[datetime, datetime]:
     return at - ID_TIME_SLACK, at + ID_TIME_SLACK
 
 
-def _stored(click_id: str) -> ClickInfo | None:
+def _stored(click_id: str, connection=None) -> ClickInfo | None:
     after, before = click_time_range(click_id)
     dialect_name = db.engine.dialect.name
     months = ((month_start(after), add_months(month_start(before), 1))
               if dialect_name == "postgresql" else None)
     row = _click_by_id(dialect_name, months).first(
-        {"click_id": click_id, "after": after, "before": before})
+        {"click_id": click_id, "after": after, "before": before}, connection)
     return _from_row(row) if row is not None else None
 
 
-def find_click(click_id: str) -> ClickInfo | None:
+def find_click(click_id: str, connection=None) -> ClickInfo | None:
     """The click with this id from the database, or from the stream if not flushed yet.
+    `connection`: one to read on instead of the session's (see fastsql.Statement.rows).
 
     Order matters: the flush commits before it deletes from the stream, so looking in the
     database, then the stream, then the database again cannot miss a click in between.
     """
     if not is_click_id(click_id):
         return None
-    found = _stored(click_id)
+    found = _stored(click_id, connection)
     if found is not None:
         return found
     from offers.stream import decode_entry, redis_for_clicks
@@ -211,7 +212,7 @@ def find_click(click_id: str) -> ClickInfo | None:
             cursor = "(" + entries[-1][0].decode()
     except RedisError:
         pass
-    return _stored(click_id)
+    return _stored(click_id, connection)
 
 
 def utc_from_ms(ms: int) -> datetime:

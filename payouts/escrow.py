@@ -78,6 +78,16 @@ def hold_conversion(conversion_id: int, advertiser_id: int, publisher_id: int, c
     `account_ids`: the ids of the advertiser's HOLD_ACCOUNTS if the caller read them in this
     transaction (the postback path does, in the query it needs anyway), saving a query.
     """
+    return ledger.post_transaction(*hold_request(
+        conversion_id, advertiser_id, publisher_id, currency, payout, fee,
+        available_at=available_at, account_ids=account_ids))
+
+
+def hold_request(conversion_id: int, advertiser_id: int, publisher_id: int, currency: str,
+                 payout: int, fee: int, *, available_at: datetime | None = None,
+                 account_ids: dict[K, int | None] | None = None) -> tuple[str, list[Leg], str,
+                                                                           dict]:
+    """What a conversion's hold posts: its key, legs, reason and refs (`hold_conversion`)."""
     code = currency.upper()
     if account_ids and all(account_ids.get(kind) for kind in HOLD_ACCOUNTS):
         found = account_ids  # ids read in this transaction: no account objects needed
@@ -91,8 +101,7 @@ def hold_conversion(conversion_id: int, advertiser_id: int, publisher_id: int, c
     refs = _refs(conversion_id, advertiser_id, publisher_id)
     if available_at is not None:
         refs["available_at"] = available_at.isoformat()
-    return ledger.post_transaction(f"conversion:{conversion_id}:hold", legs, "conversion_hold",
-                                   refs)
+    return f"conversion:{conversion_id}:hold", legs, "conversion_hold", refs
 
 
 def _held_amounts(conversion_id: int) -> tuple[LedgerTransaction, int, int]:

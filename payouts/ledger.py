@@ -200,6 +200,17 @@ def fingerprint(reason: str, pairs: list[tuple[int, int]]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def checked_pairs(key: str, legs: list[Leg], reason: str) -> tuple[list[tuple[int, int]], str]:
+    """The legs as (account id, amount) pairs and their fingerprint, once the request's shape
+    is checked (`InvalidTransaction`)."""
+    _validate(key, legs, reason)
+    if any(not isinstance(leg.account, int) and inspect(leg.account).identity is None
+           for leg in legs):
+        db.session.flush()  # accounts created in this transaction need their ids
+    pairs = [(_account_id(leg.account), leg.amount) for leg in legs]
+    return pairs, fingerprint(reason, pairs)
+
+
 def _validate(key: str, legs: list[Leg], reason: str) -> None:
     """The shape of the request; currencies are checked once the accounts are locked."""
     if not key or len(key) > MAX_KEY_LENGTH:
@@ -248,12 +259,7 @@ def _replay(existing: LedgerTransaction, expected_fingerprint: str) -> LedgerTra
 
 def _post(key: str, legs: list[Leg], reason: str, refs: dict, description: str,
           reverses_id: int | None) -> LedgerTransaction:
-    _validate(key, legs, reason)
-    if any(not isinstance(leg.account, int) and inspect(leg.account).identity is None
-           for leg in legs):
-        db.session.flush()  # accounts created in this transaction need their ids
-    pairs = [(_account_id(leg.account), leg.amount) for leg in legs]
-    expected = fingerprint(reason, pairs)
+    pairs, expected = checked_pairs(key, legs, reason)
     if reverses_id is None and is_postgres():
         return _post_postgres(key, pairs, reason, refs, description[:300], expected)
     return _post_orm(key, pairs, reason, refs, description[:300], expected, reverses_id)

@@ -59,11 +59,17 @@ class Outcome(NamedTuple):
 def post(key: str, reason: str, description: str, refs: dict, fingerprint: str,
          created_at: datetime, pairs: list[tuple[int, int]]) -> list[Outcome]:
     """Run `ledger_post` in the session's transaction; its rows (at least one)."""
-    rows = fastsql.run(fastsql.session_connection(), POST, (
-        key, reason, description, json.dumps(refs), fingerprint, created_at,
-        int_array(account_id for account_id, _ in pairs),
-        int_array(amount for _, amount in pairs), NEGATIVE_KINDS_ARRAY))
+    rows = fastsql.run(fastsql.session_connection(), POST, post_params(
+        key, reason, description, refs, fingerprint, created_at, pairs))
     return [Outcome(*row) for row in rows]
+
+
+def post_params(key: str, reason: str, description: str, refs: dict, fingerprint: str,
+                created_at: datetime, pairs: list[tuple[int, int]]) -> tuple:
+    """`ledger_post`'s arguments, in its order (also the tail of `conversion_record`'s)."""
+    return (key, reason, description, json.dumps(refs), fingerprint, created_at,
+            int_array(account_id for account_id, _ in pairs),
+            int_array(amount for _, amount in pairs), NEGATIVE_KINDS_ARRAY)
 
 
 def adopt(txn_id: int, key: str, reason: str, description: str, refs: dict, fingerprint: str,

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from cpa_network.app import create_app
 from cpa_network.extensions import db
+from offers import postback_direct
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
@@ -135,6 +136,7 @@ def _dispose(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    postback_direct.dispose(app)
     if "cpa_redis" in app.extensions:
         app.extensions["cpa_redis"].close()
 
