@@ -5,9 +5,9 @@ nothing else.
 
 It prepares the database of bench/postbacks.py and records the statements one real postback
 runs on the app's full path (as bench/postbacks_sql.py does; a plain postback now takes three
-round trips instead, offers/postback_direct.py). Then it serves `GET /postback` from a bare WSGI function
-in this file under gunicorn, loaded by wrk exactly as bench/postbacks.py loads the app (8
-connections, 10 % duplicates). Each request runs the recorded statements on one psycopg
+round trips instead, offers/postback_direct.py). Then it serves `GET /postback` from a bare
+WSGI function in this file under gunicorn, loaded by wrk exactly as bench/postbacks.py loads
+the app (8 connections, 10 % duplicates). Each request runs the recorded statements on one psycopg
 connection per worker: the click with its offer's version, the facts, the conversion insert,
 `ledger_post`, the rollup, the log line, then the commit, and answers a small JSON body. There
 are no rules, no rate limit, no Flask, no SQLAlchemy and no ORM.
