@@ -111,11 +111,14 @@ EXISTING_BY_TXID = select(Conversion).where(
 EXISTING_BY_CLICK = select(Conversion).where(
     Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
     Conversion.click_once == bindparam("value"))
+# The conversion a new one would duplicate: the same offer + goal + txid, or a once-per-click
+# goal's click (the first, should both match different rows).
+SAME_CONVERSION = (
+    Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
+    or_(Conversion.txid == bindparam("txid"), Conversion.click_once == bindparam("click")))
 # Everything else a conversion reads before it is written, in one round trip.
 FACT_COLUMNS = (
-    select(Conversion.id).where(
-        Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
-        or_(Conversion.txid == bindparam("txid"), Conversion.click_once == bindparam("click")))
+    select(Conversion.id).where(*SAME_CONVERSION)
     .order_by(Conversion.id).limit(1).scalar_subquery().label("duplicate_id"),
     select(User.blocked_at.is_not(None)).where(User.id == bindparam("publisher_id"))
     .scalar_subquery().label("blocked"),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import bindparam, create_engine, or_, select
+from sqlalchemy import create_engine, select
 from sqlalchemy.exc import DBAPIError
 
 from cpa_network import fastsql
@@ -44,10 +44,8 @@ _creating = threading.Lock()
 RECORD = ("SELECT outcome, transaction_id FROM conversion_record(%s::json, %s, %s, %s, %s::json, "
           "%s, %s, %s::integer[], %s::bigint[], %s::varchar[], %s::json, %s::json)")
 NOT_POSTED = "CPN01"  # conversion_record's SQLSTATE when the hold was not posted
-ORIGINAL = fastsql.Statement(
-    select(Conversion.id, Conversion.status).where(
-        Conversion.offer_id == bindparam("offer_id"), Conversion.goal_code == bindparam("goal"),
-        or_(Conversion.txid == bindparam("txid"), Conversion.click_once == bindparam("click")))
+ORIGINAL = fastsql.Statement(  # the facts' duplicate, with its status
+    select(Conversion.id, Conversion.status).where(*attribution.SAME_CONVERSION)
     .order_by(Conversion.id).limit(1))
 
 
