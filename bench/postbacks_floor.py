@@ -4,13 +4,13 @@ nothing else.
     .venv/bin/python bench/postbacks_floor.py [--seconds 10] [--workers 4] [--clients 8]
 
 It prepares the database of bench/postbacks.py and records the statements one real postback
-runs on the app's full path (as bench/postbacks_sql.py does; a plain postback now takes three
-round trips instead, offers/postback_direct.py). Then it serves `GET /postback` from a bare
-WSGI function in this file under gunicorn, loaded by wrk exactly as bench/postbacks.py loads
-the app (8 connections, 10 % duplicates). Each request runs the recorded statements on one psycopg
-connection per worker: the click with its offer's version, the facts, the conversion insert,
-`ledger_post`, the rollup, the log line, then the commit, and answers a small JSON body. There
-are no rules, no rate limit, no Flask, no SQLAlchemy and no ORM.
+runs (as bench/postbacks_sql.py does: offers/postback_direct.py's three round trips). Then it
+serves `GET /postback` from a bare WSGI function in this file under gunicorn, loaded by wrk
+exactly as bench/postbacks.py loads the app (8 connections, 10 % duplicates). Each request runs
+the recorded statements on one psycopg connection per worker, in autocommit: the click with its
+offer's version, the facts with the new conversion's id, and `conversion_record` (a duplicate:
+its log line instead), and answers a small JSON body. There are no rules, no rate limit, no
+Flask, no SQLAlchemy and no ORM.
 
 What it reaches is the most any implementation of today's statements could reach through HTTP
 on this machine; the app's own benchmark can only come in under it.
@@ -38,14 +38,14 @@ def _state() -> dict:
         import psycopg
         from psycopg.rows import dict_row
 
-        conn = psycopg.connect(os.environ["FLOOR_DSN"], row_factory=dict_row)
+        conn = psycopg.connect(os.environ["FLOOR_DSN"], row_factory=dict_row,
+                               autocommit=True)
         # written by this benchmark into its own temporary directory, read by its own workers
         statements = pickle.loads(  # noqa: S301
             Path(os.environ["FLOOR_STATEMENTS"]).read_bytes())
         with conn.cursor() as cur:
             cur.execute("SELECT id, advertiser_id FROM offers")
             advertisers = {row["id"]: row["advertiser_id"] for row in cur.fetchall()}
-        conn.commit()
         _worker.update(pid=os.getpid(), conn=conn, statements=statements,
                        advertisers=advertisers)
     return _worker
@@ -60,8 +60,6 @@ def application(environ, start_response):
                                            state["advertisers"], params["click_id"],
                                            params["txid"])
     except Exception as error:  # answered 500: the benchmark counts it as "other"
-        if "conn" in _worker:
-            _worker["conn"].rollback()
         body = json.dumps({"status": "error", "message": str(error)}).encode()
         start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "application/json")])
         return [body]

@@ -4,14 +4,14 @@ or SQLAlchemy.
     .venv/bin/python bench/postbacks_sql.py [--seconds 10] [--processes 8]
 
 It prepares the same database as bench/postbacks.py (funded offers, clicks an hour old), sends
-one real postback through the app's full path (the one a postback takes when it cannot take
-offers.postback_direct's three round trips) while recording the statements it runs (the click with
-its offer's version, the facts query, the conversion insert, `ledger_post`, the rollup, the log
-line), then replays that sequence from `--processes` processes on bare psycopg connections,
-one transaction and commit per postback, each with its own click and txid, for `--seconds`.
-The figure is the ceiling of the present statements on this machine: what a postback path with
-no framework and no ORM at all could reach. Every replayed postback must insert its conversion
-and post its hold, and `ledger check` runs at the end.
+one real postback through the app while recording the statements it runs on
+offers.postback_direct's autocommit connection (the click with its offer's version, the facts
+with the new conversion's id, and `conversion_record`, which writes the conversion, its hold,
+its rollup and its log line), then replays them from `--processes` processes on bare psycopg
+connections in autocommit, each postback with its own click and txid, for `--seconds`. The
+figure is the ceiling of the present statements on this machine: what a postback path with no
+framework, no rules and no ORM at all could reach. Every replayed postback must insert its
+conversion and post its hold, and `ledger check` runs at the end.
 """
 
 import argparse
@@ -35,38 +35,35 @@ from bench.postbacks import TARGET_PER_S, check, prepared  # noqa: E402
 
 # What the app runs for an accepted postback, in order (checked on the recording).
 WARM_UP = 40  # postbacks before the recorded one (the clicks cycle over the offers)
-SEQUENCE = ("FROM clicks", "AS duplicate_id", "INSERT INTO conversions",
-            "ledger_post(", "INSERT INTO traffic_hourly", "INSERT INTO postback_log")
+SEQUENCE = ("FROM clicks", "AS duplicate_id", "conversion_record(")
+HOLD_ACCOUNTS = ("advertiser_escrow", "advertiser_hold", "network_pending_fee")  # the legs' order
+# A duplicate's log line (the app writes it with SQLAlchemy's insert; the same row here).
+LOG_LINE = ("INSERT INTO postback_log (received_at, offer_id, source, method, params, "
+            "remote_prefix, code, http_status, message, conversion_id) SELECT received_at, "
+            "offer_id, source, method, params, remote_prefix, code, http_status, message, "
+            "conversion_id FROM json_populate_record(NULL::postback_log, %s::json)")
 
 
 def record(env: dict, clicks_file: Path, secret: str) -> list[tuple[str, object]]:
     """One accepted postback through the app, after a first one on every offer (which creates
-    the advertiser's hold accounts); the (statement, parameters) it executed."""
+    the advertiser's hold accounts, on the full path); the (statement, parameters) it executed
+    on the direct path's connection."""
     os.environ.update(env)
     from cpa_network.app import create_app
-    from cpa_network.extensions import db
     from offers import postback_direct
 
-    def full_path(*_args, **_kwargs):
-        raise postback_direct.FullPath(counted=False)
-
-    postback_direct.receive = full_path  # this process only records
     app = create_app()
-    with app.app_context():
-        engine = db.engine
     captured: list[tuple[str, object]] = []
     clicks = clicks_file.read_text().split()
     client = app.test_client()
     for n, click in enumerate(clicks[:WARM_UP + 1]):
         if n == WARM_UP:
-            event.listen(engine, "before_cursor_execute",
+            event.listen(postback_direct._engine(app), "before_cursor_execute",
                          lambda _c, _cur, statement, params, _ctx, _many:
                          captured.append((statement, params)))
         answer = client.get(f"/postback?click_id={click}&goal=order&txid=warm-{n}&secret={secret}")
         assert answer.status_code == 200, answer.get_data(as_text=True)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    postback_direct.dispose(app)
     kinds = [next((k for k in SEQUENCE if k in statement), statement[:40])
              for statement, _ in captured]
     if tuple(kinds) != SEQUENCE:
@@ -76,16 +73,16 @@ def record(env: dict, clicks_file: Path, secret: str) -> list[tuple[str, object]
 
 def one_postback(conn, statements: list, advertisers: dict, click_id: str,
                  txid: str) -> tuple[str, int | None]:
-    """The recorded statements of one postback on `conn` (bare psycopg), in one transaction:
-    ("ok", new conversion id) or ("duplicate", the original's id, None if a concurrent one won).
-    Raises RuntimeError if the hold was not posted."""
+    """The recorded statements of one postback on `conn` (bare psycopg, autocommit): ("ok", new
+    conversion id) or ("duplicate", the original's id, None if a concurrent one won). Raises
+    RuntimeError if the hold was not posted."""
     from psycopg.rows import dict_row
-    from psycopg.types.json import Json
 
     from offers.tracking import click_time_range
 
-    (click_sql, _), (facts_sql, facts), (insert_sql, insert), (ledger_sql, ledger), \
-        (rollup_sql, rollup), (log_sql, log) = statements
+    (click_sql, _), (facts_sql, facts), (record_sql, recorded) = statements
+    conversion, _key, reason, description, refs, fingerprint, _at, _legs, amounts, \
+        negative, rollup, log = recorded
     after, before = click_time_range(click_id)
     now = datetime.now(UTC)
     with conn.cursor(row_factory=dict_row) as cur:
@@ -98,39 +95,38 @@ def one_postback(conn, statements: list, advertisers: dict, click_id: str,
                                 "ip_hash": click["ip_hash"],
                                 "login_since": now - timedelta(days=180),
                                 "velocity_since": now - timedelta(days=1)})
-        found = list(cur.fetchone().values())
-        code, conversion_id = "duplicate", found[0]
-        if conversion_id is None:
-            escrow, hold, fee = found[-3:]
-            until = now + timedelta(days=14)
-            cur.execute(insert_sql, {
-                **insert, "offer_id": offer_id, "link_id": click["link_id"],
-                "advertiser_id": advertiser_id, "click_id": click_id,
-                "publisher_id": publisher_id, "txid": txid, "ip_hash": click["ip_hash"],
-                "clicked_at": click["clicked_at"], "created_at": now, "hold_until": until})
-            inserted = cur.fetchone()
-            if inserted is None:  # a concurrent identical postback won
-                conn.rollback()
-                return "duplicate", None
-            code, conversion_id = "ok", inserted["id"]
-            refs = {"conversion": conversion_id, "advertiser": advertiser_id,
-                    "publisher": publisher_id, "available_at": until.isoformat()}
-            cur.execute(ledger_sql, (f"conversion:{conversion_id}:hold", ledger[1], ledger[2],
-                                     json.dumps(refs), ledger[4], now, [escrow, hold, fee],
-                                     *ledger[7:]))
-            if cur.fetchall()[0]["outcome"] != "posted":
-                conn.rollback()
-                raise RuntimeError("the hold was not posted")
-            cur.execute(rollup_sql, {**rollup, "hour": now.replace(minute=0, second=0,
-                                                                    microsecond=0),
-                                     "link_id": click["link_id"], "offer_id": offer_id,
-                                     "publisher_id": publisher_id})
-        cur.execute(log_sql, {**log, "received_at": now, "offer_id": offer_id, "code": code,
-                              "conversion_id": conversion_id,
-                              "params": Json({"click_id": click_id, "goal": "order",
-                                              "txid": txid, "secret": "***"})})
-    conn.commit()
-    return code, conversion_id
+        found = cur.fetchone()
+        line = {**json.loads(log), "offer_id": offer_id, "received_at": now.isoformat(),
+                "params": {"click_id": click_id, "goal": "order", "txid": txid, "secret": "***"}}
+        if found["duplicate_id"] is not None:
+            line.update(code="duplicate", conversion_id=found["duplicate_id"])
+            cur.execute(LOG_LINE, (json.dumps(line),))
+            return "duplicate", found["duplicate_id"]
+        new_id, until = found["new_id"], now + timedelta(days=14)
+        subs = {f"sub{i}": click[f"sub{i}"] for i in range(1, 6)}
+        row = {**json.loads(conversion), **subs, "id": new_id, "offer_id": offer_id,
+               "link_id": click["link_id"], "advertiser_id": advertiser_id,
+               "publisher_id": publisher_id, "click_id": click_id, "txid": txid,
+               "ip_hash": click["ip_hash"], "country": click["country"],
+               "clicked_at": click["clicked_at"].isoformat(), "created_at": now.isoformat(),
+               "hold_until": until.isoformat()}
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        counters = {**json.loads(rollup), **subs, "hour": hour.isoformat(),
+                    "link_id": click["link_id"], "offer_id": offer_id,
+                    "publisher_id": publisher_id, "country": click["country"]}
+        line["conversion_id"] = new_id
+        cur.execute(record_sql, (
+            json.dumps(row), f"conversion:{new_id}:hold", reason, description,
+            json.dumps({**json.loads(refs), "conversion": new_id, "advertiser": advertiser_id,
+                        "publisher": publisher_id, "available_at": until.isoformat()}),
+            fingerprint, now, [found[kind] for kind in HOLD_ACCOUNTS], amounts, negative,
+            json.dumps(counters), json.dumps(line)))
+        outcome = cur.fetchone()["outcome"]
+    if outcome == "duplicate":  # a concurrent identical postback won
+        return "duplicate", None
+    if outcome != "posted":
+        raise RuntimeError("the hold was not posted")
+    return "ok", new_id
 
 
 def replay(worker: int, dsn: str, statements: list, clicks: list, advertisers: dict,
@@ -140,7 +136,7 @@ def replay(worker: int, dsn: str, statements: list, clicks: list, advertisers: d
     import psycopg
 
     done = failures = 0
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, autocommit=True) as conn:
         deadline = time.monotonic() + seconds
         n = worker
         while time.monotonic() < deadline:
