@@ -36,7 +36,6 @@ from bench.postbacks import TARGET_PER_S, check, prepared  # noqa: E402
 # What the app runs for an accepted postback, in order (checked on the recording).
 WARM_UP = 40  # postbacks before the recorded one (the clicks cycle over the offers)
 SEQUENCE = ("FROM clicks", "AS duplicate_id", "conversion_record(")
-HOLD_ACCOUNTS = ("advertiser_escrow", "advertiser_hold", "network_pending_fee")  # the legs' order
 # A duplicate's log line (the app writes it with SQLAlchemy's insert; the same row here).
 LOG_LINE = ("INSERT INTO postback_log (received_at, offer_id, source, method, params, "
             "remote_prefix, code, http_status, message, conversion_id) SELECT received_at, "
@@ -79,6 +78,7 @@ def one_postback(conn, statements: list, advertisers: dict, click_id: str,
     from psycopg.rows import dict_row
 
     from offers.tracking import click_time_range
+    from payouts.escrow import HOLD_ACCOUNTS  # in the order of the recorded legs
 
     (click_sql, _), (facts_sql, facts), (record_sql, recorded) = statements
     conversion, _key, reason, description, refs, fingerprint, _at, _legs, amounts, \
@@ -119,7 +119,7 @@ def one_postback(conn, statements: list, advertisers: dict, click_id: str,
             json.dumps(row), f"conversion:{new_id}:hold", reason, description,
             json.dumps({**json.loads(refs), "conversion": new_id, "advertiser": advertiser_id,
                         "publisher": publisher_id, "available_at": until.isoformat()}),
-            fingerprint, now, [found[kind] for kind in HOLD_ACCOUNTS], amounts, negative,
+            fingerprint, now, [found[kind.value] for kind in HOLD_ACCOUNTS], amounts, negative,
             json.dumps(counters), json.dumps(line)))
         outcome = cur.fetchone()["outcome"]
     if outcome == "duplicate":  # a concurrent identical postback won
