@@ -132,7 +132,7 @@ def test_postback(offer_id: int):
             raise invalid("amount", _l("An integer amount in minor units."))
         params["amount"] = str(body["amount"])
     params["signature"] = postbacks.sign(offer.postback_secret, params)
-    answer = postbacks.receive(lambda trace: postbacks.ingest(params, trace), params,
+    answer = postbacks.receive(lambda trace: postbacks.ingest(params, trace, counted=True), params,
                                source="postback", method="GET",
                                remote_ip=request.remote_addr or "", dry_run=True)
     return jsonify(status=answer.code, http_status=answer.http_status,

@@ -48,7 +48,8 @@ def bulk():
     """Tick conversions (or choose "all matching the filter"), confirm, then a job decides them."""
     form = DecisionForm()
     everything = request.form.get("scope") == "filter"
-    ids = [int(v) for v in request.form.getlist("conversion_id") if v.isdigit() and len(v) < 19]
+    ids = [int(v) for v in request.form.getlist("conversion_id")
+           if v.isascii() and v.isdigit() and len(v) < 19]
     f = review.filter_from(request.args)
     back = url_for("conversions.index", **request.args)
     if not form.validate_on_submit() or not (ids or everything):
@@ -170,7 +171,7 @@ def test_postback(offer_id: int):
     if amount is not None:
         params["amount"] = str(amount)
     params["signature"] = postbacks.sign(offer.postback_secret, params)
-    answer = postbacks.receive(lambda trace: postbacks.ingest(params, trace), params,
+    answer = postbacks.receive(lambda trace: postbacks.ingest(params, trace, counted=True), params,
                                source="postback", method="GET",
                                remote_ip=request.remote_addr or "", dry_run=True)
     flash(_("Test postback: %(code)s (HTTP %(status)s) — %(message)s Nothing was recorded.",

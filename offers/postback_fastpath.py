@@ -12,7 +12,6 @@ recorded once), so running it again is safe.
 """
 
 import logging
-from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
@@ -20,18 +19,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 from cpa_network.extensions import db
 from offers import postback_direct, postbacks
 from offers.fastpath import security_headers
+from offers.postbacks import query_params
 
 log = logging.getLogger(__name__)
 PATH = "/postback"
-
-
-def query_params(query_string: str) -> dict[str, str]:
-    """The query string as Flask's `request.args.to_dict()` reads it: the first value of a
-    repeated name."""
-    params: dict[str, str] = {}
-    for name, value in parse_qsl(query_string, keep_blank_values=True):
-        params.setdefault(name, value)
-    return params
 
 
 class PostbackFastPath:
@@ -81,7 +72,8 @@ class PostbackFastPath:
             return self.wsgi_app(environ, start_response)
         try:
             with self.app.app_context():
-                params = postbacks.limit_params(query_params(environ.get("QUERY_STRING", "")))
+                params = postbacks.limit_params(query_params(  # WSGI: latin-1 text of the bytes
+                    environ.get("QUERY_STRING", "").encode("latin-1")))
                 answer = self._receive(params, environ.get("REMOTE_ADDR", ""))
                 body = self._json(answer.body())
                 headers = self._fixed_headers()

@@ -28,7 +28,7 @@ def postback():
 
 @bp.route("/p/<int:offer_id>.gif")
 def pixel(offer_id: int):
-    params = request.args.to_dict()
+    params = postbacks.query_params(request.query_string)
     agent = request.headers.get("User-Agent", "")
     cookie = request.cookies.get(pixels.cookie_name(offer_id))
     answer = postbacks.receive(

@@ -25,11 +25,12 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select
+from werkzeug import urls  # noqa: F401 (registers the "werkzeug.url_quote" codec error)
 
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
@@ -49,6 +50,7 @@ from offers.refusals import (
 )
 from offers.tracking import ClickInfo, find_click, ip_prefix
 
+_WERKZEUG_URL_QUOTE = "werkzeug.url_quote"
 MASKED = ("secret", "signature")
 UNRESERVED = "-._~"
 AMOUNT_RE = re.compile(r"^[0-9]{1,15}$")
@@ -84,15 +86,28 @@ def refusal(error: DomainError) -> Answer:
                   retry_after=getattr(error, "retry_after", None))
 
 
+def query_params(query_string: bytes) -> dict[str, str]:
+    """The query string as `request.args.to_dict()` reads it, the first value of a repeated
+    name, and as every lane reads it (the fast lane has no request): bytes that are not UTF-8
+    stay percent-encoded (werkzeug's "werkzeug.url_quote"), whether they came as %XX or raw.
+    Replacing them with U+FFFD instead would make `ORD%FF` and `ORD%FE` one txid."""
+    text = query_string.decode("utf-8", _WERKZEUG_URL_QUOTE)
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True, errors=_WERKZEUG_URL_QUOTE):
+        params.setdefault(name, value)
+    return params
+
+
 def read_params(req) -> dict[str, str]:
-    """The query string, then the form or JSON body (the body wins), as strings."""
-    params = req.args.to_dict()
+    """The query string, then the form or JSON body (the body wins), as strings. A JSON number
+    with a fraction stays in as written, so that `amount: 12.5` is refused, not dropped."""
+    params = query_params(req.query_string)
     if req.method == "POST":
         body = req.get_json(silent=True) if req.is_json else req.form.to_dict()
         for name, value in (body if isinstance(body, dict) else {}).items():
             if isinstance(value, str):
                 params[name] = value
-            elif isinstance(value, int) and not isinstance(value, bool):
+            elif isinstance(value, int | float) and not isinstance(value, bool):
                 params[name] = str(value)
     return limit_params(params)
 
@@ -143,7 +158,8 @@ def conversion_input(params: dict[str, str], source: str,
 def ingest(params: dict[str, str], trace: Trace, at: datetime | None = None, *,
            counted: bool = False) -> attribution.Outcome:
     """A postback: find the click (database or stream), authenticate, record. `counted`: the
-    call was counted against the rate limit already (offers.postback_direct handed it over)."""
+    call was counted against the rate limit already (offers.postback_direct handed it over), or
+    is not to be (the advertiser's test tool, see `receive`)."""
     data, click, offer = authenticated(params, trace, counted=counted)
     return attribution.record(offer, click.link_id, click.publisher_id, click, data, at)
 
@@ -187,7 +203,7 @@ OFFER_NAMED = Statement(select(Offer.id).where(Offer.id == bindparam("offer_id")
 
 def _offer_named(params: dict[str, str], connection=None) -> int | None:
     value = params.get("offer_id", "")
-    if not value.isdigit() or len(value) > 12:
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         return None
     return OFFER_NAMED.scalar({"offer_id": int(value)}, connection)
 
@@ -216,7 +232,9 @@ def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
             remote_ip: str = "", dry_run: bool = False, locale: str | None = None) -> Answer:
     """The transaction boundary of every conversion call: `run(trace)` records the conversion
     (or raises a refusal, which rolls everything back); then the log line is written and the
-    whole committed. A dry run (the advertiser's test tool) rolls the conversion back too.
+    whole committed. A dry run (the advertiser's test tool) rolls the conversion back too; its
+    `run` passes counted=True, so that testing does not use up the quota of the offer's real
+    postbacks (the tool has its own limits: a login, or an API key's `RATELIMIT_API`).
     `locale`: the answer's language when the caller knows it (else the current language)."""
     trace = Trace()
     try:
@@ -225,6 +243,8 @@ def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
                         outcome.conversion.id, outcome.conversion.status)
         if dry_run:
             db.session.rollback()
+            if outcome.code != "duplicate":  # rolled back: its id would name nothing
+                answer = Answer(outcome.code, outcome.http_status, answer.message)
     except DomainError as error:
         db.session.rollback()
         answer = refusal(error)

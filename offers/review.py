@@ -51,7 +51,7 @@ def _date(text: str | None) -> date | None:
 
 
 def _id(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) < 12 else None
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 def filter_from(args) -> ReviewFilter:

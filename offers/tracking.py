@@ -53,6 +53,10 @@ def new_click_id(ms: int | None = None, random_bits: int | None = None) -> str:
     return "".join(reversed(out))
 
 
+# The last millisecond a click id may name, with room for the lookup's time slack.
+LAST_MS = int(datetime(9999, 1, 1, tzinfo=UTC).timestamp() * 1000)
+
+
 def click_ms(click_id: str) -> int:
     """The millisecond a click id was made at."""
     value = 0
@@ -62,7 +66,9 @@ def click_ms(click_id: str) -> int:
 
 
 def is_click_id(value: str) -> bool:
-    return bool(value) and CLICK_ID_RE.match(value) is not None
+    """The shape of a click id, and a time `datetime` can hold: a well-formed id past the year
+    9999 is unknown, not an error."""
+    return bool(value) and CLICK_ID_RE.match(value) is not None and click_ms(value) < LAST_MS
 
 
 def _ip_key(app) -> bytes:

@@ -22,6 +22,11 @@ def _arg(name: str) -> str:
     return request.args.get(name, "").strip()
 
 
+def _owner_id(owner: str) -> int | None:
+    """The owner filter as an id ("²" is a digit to str.isdigit, not to int)."""
+    return int(owner) if owner.isascii() and owner.isdigit() and len(owner) < 19 else None
+
+
 def _accounts_query(kind: str, currency: str, owner: str):
     query = select(LedgerAccount).order_by(LedgerAccount.kind, LedgerAccount.owner_id,
                                            LedgerAccount.currency)
@@ -29,8 +34,8 @@ def _accounts_query(kind: str, currency: str, owner: str):
         query = query.where(LedgerAccount.kind == kind)
     if currency:
         query = query.where(LedgerAccount.currency == currency.upper())
-    if owner.isdigit():
-        query = query.where(LedgerAccount.owner_id == int(owner))
+    if _owner_id(owner) is not None:
+        query = query.where(LedgerAccount.owner_id == _owner_id(owner))
     return query
 
 
@@ -40,11 +45,11 @@ def _transactions_query(reason: str, key: str, owner: str, currency: str):
         query = query.where(LedgerTransaction.reason == reason)
     if key:
         query = query.where(LedgerTransaction.idempotency_key.contains(key, autoescape=True))
-    if owner.isdigit() or currency:
+    if _owner_id(owner) is not None or currency:
         touching = select(Posting.transaction_id).join(
             LedgerAccount, Posting.account_id == LedgerAccount.id)
-        if owner.isdigit():
-            touching = touching.where(LedgerAccount.owner_id == int(owner))
+        if _owner_id(owner) is not None:
+            touching = touching.where(LedgerAccount.owner_id == _owner_id(owner))
         if currency:
             touching = touching.where(LedgerAccount.currency == currency.upper())
         query = query.where(LedgerTransaction.id.in_(touching))

@@ -4,7 +4,7 @@ Amounts are integers in minor units everywhere; `Decimal` appears only at the ed
 (parsing what a person typed, formatting for display).
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import format_currency
 
@@ -31,10 +31,11 @@ def to_minor(major: Decimal | str, code: str) -> int:
     """"10000.50" USD -> 1000050; refuses more decimals than the currency has."""
     try:
         value = Decimal(str(major).strip())
-    except InvalidOperation:
+        scaled = value.scaleb(exponent(code))
+        exact = value.is_finite() and scaled == scaled.to_integral_value()
+    except ArithmeticError:  # not a number, an exponent past Decimal's range, a signalling NaN
         raise ValueError(f"not a number: {major!r}") from None
-    scaled = value.scaleb(exponent(code))
-    if not value.is_finite() or scaled != scaled.to_integral_value():
+    if not exact:
         raise ValueError(f"{major!r} has more decimals than {code} allows")
     return int(scaled)
 
