@@ -21,6 +21,7 @@ from cpa_network.errors import DomainError, NotFound, ValidationFailed
 from cpa_network.extensions import db
 from offers import conversions
 from offers.conversion_models import AWAITING_FUNDS, PENDING, STATUSES, Conversion
+from offers.fraud import BLOCK_REASON
 
 DECISIONS = ("approve", "reject")
 MAX_BULK = 500
@@ -123,7 +124,8 @@ def _apply(conversion: Conversion, decision: str, actor: User, reason: str,
         return conversions.approve(conversion, actor_id=actor.id, reason=reason,
                                    override_hold=override_hold)
     if decision == "reject":
-        return conversions.reject(conversion, actor_id=actor.id, reason=reason)
+        return conversions.reject(conversion, actor_id=actor.id, reason=reason,
+                                  override_hold=override_hold)
     raise ValidationFailed(fields={"decision": [_l("approve or reject")]})
 
 
@@ -153,7 +155,9 @@ def decide_many(advertiser: User, conversion_ids: list[int], decision: str,
 def approve_due(now: datetime | None = None, batch: int = 500) -> int:
     """The hold-period job: approve pending conversions whose hold ended (not held for fraud
     review). Rows another transaction is deciding right now are skipped (`SKIP LOCKED`) and
-    the status is re-checked under the lock, so running twice approves once."""
+    the status is re-checked under the lock, so running twice approves once. A blocked
+    publisher's conversion is rejected instead: one recorded while the block was committing
+    escaped the block's own rejections."""
     now = now or utcnow()
     approved = 0
     rows = list(db.session.scalars(
@@ -161,10 +165,16 @@ def approve_due(now: datetime | None = None, batch: int = 500) -> int:
                                  Conversion.hold_until <= now)
         .order_by(Conversion.hold_until, Conversion.id).limit(batch)
         .with_for_update(skip_locked=True).execution_options(populate_existing=True)))
+    blocked = set(db.session.scalars(select(User.id).where(
+        User.id.in_({c.publisher_id for c in rows}), User.blocked_at.is_not(None))))
     for conversion in rows:
-        if conversion.status == PENDING and not conversion.held:
-            conversions.approve(conversion, now=now)
-            approved += 1
+        if conversion.status != PENDING or conversion.held:
+            continue
+        if conversion.publisher_id in blocked:
+            conversions.reject(conversion, reason=str(BLOCK_REASON), now=now)
+            continue
+        conversions.approve(conversion, now=now)
+        approved += 1
     return approved
 
 

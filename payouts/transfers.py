@@ -177,9 +177,16 @@ def submit(payout_id: int, first_attempt: bool, gateway: PaymentGateway | None =
         return "busy"  # another worker holds it: it is calling the gateway right now
     if payout.status != S.SUBMITTING or payout.needs_review:
         return payout.status  # another worker got there first
+    # Blocked since the claim, or between a failed attempt and this retry: send nothing new,
+    # but a transfer an earlier attempt made is money already sent, so it is recorded.
+    blocked = db.session.scalar(select(User.blocked_at.is_not(None))
+                                .where(User.id == payout.publisher_id))
     try:
         gateway = gateway or gateway_named(payout.gateway)
         transfer = None if first_attempt else gateway.find_transfer(payout)
+        if transfer is None and blocked:
+            fail_payout(payout, "account_blocked", "the publisher is blocked")
+            return S.FAILED.value
         if transfer is None:
             transfer = gateway.create_transfer(payout)
     except IdempotencyMismatch:
