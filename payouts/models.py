@@ -202,7 +202,8 @@ class Deposit(db.Model):
 
 
 class RefundStatus(StrEnum):
-    """pending (money in flight) -> succeeded | failed (money back in escrow)."""
+    """pending (money in flight) -> succeeded | failed (money back in escrow); succeeded ->
+    failed when the gateway reports a late failure (the money back in escrow then)."""
 
     PENDING = "pending"
     SUCCEEDED = "succeeded"

@@ -99,9 +99,14 @@ def send_to_gateway(refund_id: int, gateway: PaymentGateway | None = None) -> Es
 
 
 def settle_refund(refund: EscrowRefund, gateway_status: str) -> EscrowRefund:
-    """Book a refund's final status (from the job or a `refund.updated` webhook), once."""
+    """Book a refund's final status (from the job or a `refund.updated` webhook), once. A
+    refund reported succeeded can still fail later (the card was closed, say): Stripe then
+    puts the money back in the network's balance and sends `refund.failed`, and the
+    advertiser's escrow gets it back."""
     refund = db.session.scalar(select(EscrowRefund).where(EscrowRefund.id == refund.id)
                                .with_for_update().execution_options(populate_existing=True))
+    if refund.status == RefundStatus.SUCCEEDED and gateway_status == "failed":
+        return _returned_after_success(refund)
     if refund.status != RefundStatus.PENDING or gateway_status not in ("succeeded", "failed"):
         return refund
     owner, code = refund.advertiser_id, refund.currency
@@ -116,6 +121,20 @@ def settle_refund(refund: EscrowRefund, gateway_status: str) -> EscrowRefund:
     ledger.post_transaction(f"refund:{refund.id}:settle",
                             ledger.transfer(in_flight, destination, refund.amount), reason, refs)
     refund.status = gateway_status
+    refund.settled_at = utcnow()
+    return refund
+
+
+def _returned_after_success(refund: EscrowRefund) -> EscrowRefund:
+    owner, code = refund.advertiser_id, refund.currency
+    deposit = db.session.get(Deposit, refund.deposit_id, with_for_update=True)
+    deposit.refunded_amount -= refund.amount
+    ledger.post_transaction(
+        f"refund:{refund.id}:returned",
+        ledger.transfer(ledger.network_account(K.GATEWAY_CLEARING, code),
+                        ledger.account(K.ADVERTISER_ESCROW, owner, code), refund.amount),
+        "refund_failed", {"refund": refund.id, "deposit": refund.deposit_id, "advertiser": owner})
+    refund.status = RefundStatus.FAILED.value
     refund.settled_at = utcnow()
     return refund
 

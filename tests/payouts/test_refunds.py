@@ -115,6 +115,25 @@ def test_an_asynchronous_refund_settles_on_its_webhook(client, app_context, stri
     assert check_ledger().ok
 
 
+def test_a_refund_that_fails_after_it_succeeded_returns_the_money_to_escrow(
+        client, app_context, stripe_fake):
+    advertiser_id, _ = stripe_funded_advertiser(client, stripe_fake, "1000.00")
+    withdraw(client, "300.00")
+    send_refund(the_refund().id)
+    refund = the_refund()
+    assert refund.status == "succeeded" and escrow.escrow_balance(advertiser_id, "USD") == 700_00
+    # Later the card turns out closed: Stripe puts the money back in the network's balance.
+    failed = dict(stripe_fake.objects[refund.gateway_refund_id], status="failed",
+                  failure_reason="expired_or_canceled_card")
+    for _delivery in range(2):  # a webhook may come twice (and under two event types)
+        answer = deliver(client, stripe_fake.event("refund.failed", failed))
+        assert answer.json["outcome"] == "refund_failed"
+    assert the_refund().status == "failed"
+    assert escrow.escrow_balance(advertiser_id, "USD") == 1000_00
+    assert db.session.scalar(select(Deposit)).refunded_amount == 0
+    assert check_ledger().ok
+
+
 def test_a_withdrawal_spans_deposits_newest_first(app_context):
     from payouts import deposits
     from payouts.gateway import SandboxGateway
