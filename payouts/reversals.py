@@ -9,6 +9,9 @@ names it), so repeated, partial and reordered events move each unit once.
 
 import logging
 
+from flask_babel import lazy_gettext as _l
+
+from cpa_network.errors import DomainError
 from cpa_network.notifications.services import notify
 from payouts import ledger
 from payouts.currency import format_money
@@ -20,10 +23,26 @@ log = logging.getLogger(__name__)
 K = AccountKind
 
 
+class TransferNotRecorded(DomainError):
+    """The webhook answers an error, so the event is not stored and Stripe sends it again."""
+
+    code = "transfer_not_recorded"
+    http_status = 503
+    retry_after = 60
+    default_message = _l("This payout's transfer is not recorded yet: send the event later.")
+
+
 def record_reversal(payout_id: int, transfer_id: str, reversed_total: int) -> str:
     """Mirror a transfer whose reversals now total `reversed_total`; what happened."""
     payout = lock_payout(payout_id)
-    if payout is None or payout.transfer_id != transfer_id:
+    if payout is None:
+        return "unknown_payout"
+    if payout.transfer_id is None and payout.status in (PayoutStatus.REQUESTED,
+                                                        PayoutStatus.SUBMITTING):
+        # Made at the gateway, not recorded yet (a worker stopped in between; the retry or the
+        # reconciler records it): stored now as "unknown", the reversal would be lost for good.
+        raise TransferNotRecorded()
+    if payout.transfer_id != transfer_id:
         return "unknown_payout"
     if payout.status == PayoutStatus.SUBMITTED:  # reversed before we booked it: book it first
         settle_paid([payout.id])

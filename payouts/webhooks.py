@@ -10,6 +10,7 @@ import json
 import stripe
 from flask import Blueprint, current_app, jsonify, request
 
+from cpa_network.errors import DomainError, json_error
 from cpa_network.extensions import csrf, db
 from payouts.stripe_events import handle_event
 
@@ -35,7 +36,13 @@ def stripe_webhook():
     except ValueError:
         return _refuse("payload_invalid", "The body is not a JSON event.")
     event = json.loads(payload)
-    outcome = handle_event(event)
+    try:
+        outcome = handle_event(event)
+    except DomainError as error:  # not processable yet: nothing is stored, Stripe sends it again
+        db.session.rollback()
+        response, status = json_error(error.code, error.message, error.http_status)
+        response.headers["Retry-After"] = str(getattr(error, "retry_after", None) or 60)
+        return response, status
     db.session.commit()
     return jsonify(received=True, id=event["id"], outcome=outcome)
 

@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from cpa_network.extensions import db
 from cpa_network.notifications.models import Notification
-from payouts import ledger, withdrawals
+from payouts import ledger, transfers, withdrawals
+from payouts.gateway import gateway_named
 from payouts.invariants import check_ledger
 from payouts.models import AccountKind, LedgerTransaction
 from payouts.transfers import process_payouts
@@ -68,6 +69,31 @@ def test_a_partial_then_a_full_reversal_each_move_money_back_once(client, app_co
     page = client.get(f"/earnings/payouts/{payout_id}").get_data(as_text=True)
     assert "$60.00 came back" in page
     assert page.count("Payout reversed at the gateway, money returned") == 2
+
+
+def test_a_reversal_of_a_transfer_not_recorded_yet_is_refused_until_it_is(
+        client, app_context, stripe_fake):
+    publisher = make_user("publisher", email="pub@example.com")
+    connect_stripe_account(publisher, stripe_fake)
+    earn(publisher.id, 100_00)
+    payout_id = withdrawals.request_withdrawal(publisher, 60_00, "USD", enqueue=False).id
+    db.session.commit()
+    # The transfer is made, but its worker stops before recording it.
+    transfers.claim([payout_id])
+    db.session.commit()
+    gateway_named("stripe").create_transfer(the_payout(payout_id))
+    (transfer,) = stripe_fake.transfers(payout_id)
+    event = reversed_event(stripe_fake, transfer, 20_00)
+    refused = deliver(client, event)
+    assert refused.status_code == 503
+    assert refused.json["error"]["code"] == "transfer_not_recorded"
+    assert refused.headers["Retry-After"] == "60"
+    # The retry finds the transfer and books it; Stripe's next delivery of the same event counts.
+    assert process_payouts([payout_id]) == {payout_id: "paid"}
+    db.session.commit()
+    assert deliver(client, event).json["outcome"] == "reversed"
+    assert balances(publisher.id) == (40_00 + 20_00, 60_00 - 20_00)
+    assert check_ledger().ok
 
 
 def test_an_older_total_arriving_late_moves_nothing(client, app_context, stripe_fake):
