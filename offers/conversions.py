@@ -136,12 +136,10 @@ def approve(conversion: Conversion, *, actor_id: int | None = None, reason: str 
 
 
 def reject(conversion: Conversion, *, actor_id: int | None = None, reason: str,
-           override_hold: bool = False, now: datetime | None = None) -> Conversion:
+           now: datetime | None = None) -> Conversion:
     """Refuse a conversion: what was held returns to the advertiser's escrow. One held for
-    fraud review is the operator's to decide either way (`override_hold`)."""
+    fraud review may be rejected too: the hold stops paying, not refusing."""
     check_transition(conversion.status, REJECTED)
-    if conversion.held and not override_hold:
-        raise HeldForReview()
     if not reason.strip():
         raise ReasonRequired(fields={"reason": [ReasonRequired.default_message]})
     if conversion.status == PENDING:

@@ -134,5 +134,5 @@ def reject_publisher_conversions(user: User) -> int:
     for conversion_id in ids:
         conversion = conversions.lock_conversion(conversion_id)
         if conversion.status in (PENDING, AWAITING_FUNDS):
-            conversions.reject(conversion, reason=str(BLOCK_REASON), override_hold=True)
+            conversions.reject(conversion, reason=str(BLOCK_REASON))
     return len(ids)

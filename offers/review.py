@@ -2,7 +2,8 @@
 job that approves what is still pending, and the operator's fraud queue.
 
 Who may decide: the advertiser, only conversions of their own offers (anyone else's is "not
-found"), and not one held for fraud review; the operator, held ones too. Every decision locks
+found"), and may not approve one held for fraud review (rejecting it is theirs to do: the
+money returns to their escrow); the operator, held ones too. Every decision locks
 the conversion row and re-checks its status (offers.conversions), so the advertiser and the
 hold-period job racing on one conversion end in one outcome.
 """
@@ -124,8 +125,7 @@ def _apply(conversion: Conversion, decision: str, actor: User, reason: str,
         return conversions.approve(conversion, actor_id=actor.id, reason=reason,
                                    override_hold=override_hold)
     if decision == "reject":
-        return conversions.reject(conversion, actor_id=actor.id, reason=reason,
-                                  override_hold=override_hold)
+        return conversions.reject(conversion, actor_id=actor.id, reason=reason)
     raise ValidationFailed(fields={"decision": [_l("approve or reject")]})
 
 

@@ -7,8 +7,12 @@ from sqlalchemy import select
 from cpa_network.extensions import db
 from offers.conversion_models import LoginAddress
 from offers.tracking import hash_ip
+from payouts.models import AccountKind
 from tests.conftest import Browser
+from tests.factories import make_api_key
 from tests.offers.conversion_helpers import (
+    assert_books_balance,
+    balance,
     conversions,
     live_setup,
     postback_url,
@@ -63,3 +67,18 @@ def test_flagged_clicks_and_bot_agents(client, app_context):
     assert [c.signals for c in conversions()] == [["flagged_click"], ["bot_agent"],
                                                   ["fast_conversion"]]
     assert all(c.held and c.status == "pending" for c in conversions())
+
+
+def test_the_advertiser_may_reject_a_held_conversion_but_not_approve_it(client, app_context):
+    offer, link, _click = live_setup()
+    quick = stored_click(link, ip="2.132.0.9", ago=timedelta(seconds=1))
+    held_id = client.get(postback_url(offer, quick, txid="QUICK")).json["conversion_id"]
+    auth = {"Authorization": f"Bearer {make_api_key(offer.advertiser)}"}
+    approved = client.post(f"/api/v1/conversions/{held_id}/approve", headers=auth)
+    assert approved.status_code == 409 and approved.json["error"]["code"] == "held_for_review"
+    rejected = client.post(f"/api/v1/conversions/{held_id}/reject", headers=auth,
+                           json={"reason": "not a real order"})
+    assert rejected.status_code == 200
+    assert [(c.status, c.held) for c in conversions()] == [("rejected", False)]
+    assert balance(AccountKind.ADVERTISER_ESCROW, offer.advertiser_id) == 1_000_00
+    assert_books_balance()
