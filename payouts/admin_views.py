@@ -34,8 +34,8 @@ def _accounts_query(kind: str, currency: str, owner: str):
         query = query.where(LedgerAccount.kind == kind)
     if currency:
         query = query.where(LedgerAccount.currency == currency.upper())
-    if _owner_id(owner) is not None:
-        query = query.where(LedgerAccount.owner_id == _owner_id(owner))
+    if (owner_id := _owner_id(owner)) is not None:
+        query = query.where(LedgerAccount.owner_id == owner_id)
     return query
 
 
@@ -45,11 +45,12 @@ def _transactions_query(reason: str, key: str, owner: str, currency: str):
         query = query.where(LedgerTransaction.reason == reason)
     if key:
         query = query.where(LedgerTransaction.idempotency_key.contains(key, autoescape=True))
-    if _owner_id(owner) is not None or currency:
+    owner_id = _owner_id(owner)
+    if owner_id is not None or currency:
         touching = select(Posting.transaction_id).join(
             LedgerAccount, Posting.account_id == LedgerAccount.id)
-        if _owner_id(owner) is not None:
-            touching = touching.where(LedgerAccount.owner_id == _owner_id(owner))
+        if owner_id is not None:
+            touching = touching.where(LedgerAccount.owner_id == owner_id)
         if currency:
             touching = touching.where(LedgerAccount.currency == currency.upper())
         query = query.where(LedgerTransaction.id.in_(touching))

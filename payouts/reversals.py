@@ -37,8 +37,7 @@ def record_reversal(payout_id: int, transfer_id: str, reversed_total: int) -> st
     payout = lock_payout(payout_id)
     if payout is None:
         return "unknown_payout"
-    if payout.transfer_id is None and payout.status in (PayoutStatus.REQUESTED,
-                                                        PayoutStatus.SUBMITTING):
+    if payout.transfer_id is None and payout.status == PayoutStatus.SUBMITTING:
         # Made at the gateway, not recorded yet (a worker stopped in between; the retry or the
         # reconciler records it): stored now as "unknown", the reversal would be lost for good.
         raise TransferNotRecorded()
