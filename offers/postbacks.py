@@ -23,7 +23,7 @@ cannot spend an advertiser's quota).
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import parse_qsl, quote
 
@@ -244,7 +244,7 @@ def receive(run, params: dict[str, str], *, source: str, method: str = "GET",
         if dry_run:
             db.session.rollback()
             if outcome.code != "duplicate":  # rolled back: its id would name nothing
-                answer = Answer(outcome.code, outcome.http_status, answer.message)
+                answer = replace(answer, conversion_id=None, conversion_status=None)
     except DomainError as error:
         db.session.rollback()
         answer = refusal(error)

@@ -105,36 +105,24 @@ def settle_refund(refund: EscrowRefund, gateway_status: str) -> EscrowRefund:
     advertiser's escrow gets it back."""
     refund = db.session.scalar(select(EscrowRefund).where(EscrowRefund.id == refund.id)
                                .with_for_update().execution_options(populate_existing=True))
-    if refund.status == RefundStatus.SUCCEEDED and gateway_status == "failed":
-        return _returned_after_success(refund)
-    if refund.status != RefundStatus.PENDING or gateway_status not in ("succeeded", "failed"):
+    late_failure = refund.status == RefundStatus.SUCCEEDED and gateway_status == "failed"
+    if not late_failure and (refund.status != RefundStatus.PENDING
+                             or gateway_status not in ("succeeded", "failed")):
         return refund
     owner, code = refund.advertiser_id, refund.currency
-    in_flight = ledger.account(K.REFUND_IN_FLIGHT, owner, code)
-    refs = {"refund": refund.id, "deposit": refund.deposit_id, "advertiser": owner}
+    # Where the money is now: in flight, or, failing after it succeeded, back at the gateway.
+    source = (ledger.network_account(K.GATEWAY_CLEARING, code) if late_failure
+              else ledger.account(K.REFUND_IN_FLIGHT, owner, code))
     if gateway_status == "succeeded":
         destination, reason = ledger.network_account(K.GATEWAY_CLEARING, code), "escrow_refunded"
     else:
         destination, reason = ledger.account(K.ADVERTISER_ESCROW, owner, code), "refund_failed"
         deposit = db.session.get(Deposit, refund.deposit_id, with_for_update=True)
         deposit.refunded_amount -= refund.amount
-    ledger.post_transaction(f"refund:{refund.id}:settle",
-                            ledger.transfer(in_flight, destination, refund.amount), reason, refs)
+    refs = {"refund": refund.id, "deposit": refund.deposit_id, "advertiser": owner}
+    ledger.post_transaction(f"refund:{refund.id}:{'returned' if late_failure else 'settle'}",
+                            ledger.transfer(source, destination, refund.amount), reason, refs)
     refund.status = gateway_status
-    refund.settled_at = utcnow()
-    return refund
-
-
-def _returned_after_success(refund: EscrowRefund) -> EscrowRefund:
-    owner, code = refund.advertiser_id, refund.currency
-    deposit = db.session.get(Deposit, refund.deposit_id, with_for_update=True)
-    deposit.refunded_amount -= refund.amount
-    ledger.post_transaction(
-        f"refund:{refund.id}:returned",
-        ledger.transfer(ledger.network_account(K.GATEWAY_CLEARING, code),
-                        ledger.account(K.ADVERTISER_ESCROW, owner, code), refund.amount),
-        "refund_failed", {"refund": refund.id, "deposit": refund.deposit_id, "advertiser": owner})
-    refund.status = RefundStatus.FAILED.value
     refund.settled_at = utcnow()
     return refund
 

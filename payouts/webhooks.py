@@ -41,7 +41,8 @@ def stripe_webhook():
     except DomainError as error:  # not processable yet: nothing is stored, Stripe sends it again
         db.session.rollback()
         response, status = json_error(error.code, error.message, error.http_status)
-        response.headers["Retry-After"] = str(getattr(error, "retry_after", None) or 60)
+        if getattr(error, "retry_after", None):
+            response.headers["Retry-After"] = str(error.retry_after)
         return response, status
     db.session.commit()
     return jsonify(received=True, id=event["id"], outcome=outcome)
