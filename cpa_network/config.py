@@ -42,6 +42,7 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
     "RATELIMIT_POSTBACK": ("RATELIMIT_POSTBACK", str),
     "RATELIMIT_API": ("RATELIMIT_API", str),
+    "RATELIMIT_PIXEL": ("RATELIMIT_PIXEL", str),
     "LAST_SEEN_RESOLUTION_S": ("LAST_SEEN_RESOLUTION_S", int),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "CLICK_REDIS_URL": ("CLICK_REDIS_URL", str),
@@ -120,6 +121,9 @@ class Config:
     RATELIMIT_SIGNUP = "5 per minute;30 per hour"
     RATELIMIT_POSTBACK = "100 per second"  # authenticated postbacks per offer
     RATELIMIT_API = "600 per minute"  # API calls per API key
+    # Pixel calls per offer from one address: a customer's browser fires one per order, while a
+    # held attribution cookie could otherwise fire conversions with made-up txids at will.
+    RATELIMIT_PIXEL = "30 per minute;300 per day"
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  # nosec B105 # a method name, not a password
     LAST_SEEN_RESOLUTION_S = 300  # how stale last_seen_at may get before it is rewritten

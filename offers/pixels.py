@@ -12,6 +12,9 @@ The JS snippet (`static/js/pixel.js`) builds the same request from data attribut
 import base64
 from datetime import datetime
 
+from flask import current_app
+
+from cpa_network.ratelimits import enforce
 from offers import attribution
 from offers.offer_cache import offer_for_conversion
 from offers.postbacks import Trace, conversion_input
@@ -27,12 +30,14 @@ def cookie_name(offer_id: int) -> str:
 
 
 def ingest(offer_id: int, cookie_click_id: str | None, params: dict[str, str], user_agent: str,
-           trace: Trace, at: datetime | None = None) -> attribution.Outcome:
-    """Record the goal for the click the browser's attribution cookie names."""
+           trace: Trace, at: datetime | None = None, remote_ip: str = "") -> attribution.Outcome:
+    """Record the goal for the click the browser's attribution cookie names, once the call is
+    counted against the offer's `RATELIMIT_PIXEL` for its address."""
     offer = offer_for_conversion(offer_id)
     if offer is None:
         raise UnknownClick()
     trace.offer_id = offer.id
+    enforce(current_app.config["RATELIMIT_PIXEL"], "pixel", f"{offer.id}:{remote_ip}")
     data = conversion_input(params, "pixel", user_agent=user_agent)
     click = find_click(cookie_click_id) if cookie_click_id and is_click_id(
         cookie_click_id) else None

@@ -31,12 +31,15 @@ def pixel(offer_id: int):
     params = postbacks.query_params(request.query_string)
     agent = request.headers.get("User-Agent", "")
     cookie = request.cookies.get(pixels.cookie_name(offer_id))
+    address = request.remote_addr or ""
     answer = postbacks.receive(
-        lambda trace: pixels.ingest(offer_id, cookie, params, agent, trace), params,
-        source="pixel", remote_ip=request.remote_addr or "")
+        lambda trace: pixels.ingest(offer_id, cookie, params, agent, trace, remote_ip=address),
+        params, source="pixel", remote_ip=address)
     # An image either way; the status and a header say what happened.
     response = Response(pixels.GIF, status=answer.http_status, mimetype="image/gif")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.headers["X-Conversion-Status"] = answer.code
+    if answer.retry_after:
+        response.headers["Retry-After"] = str(answer.retry_after)
     return response

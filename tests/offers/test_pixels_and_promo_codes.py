@@ -3,7 +3,11 @@ attribution cookie, and promo codes through the API."""
 
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy import select
+
+from cpa_network.extensions import db
 from offers import links
+from offers.conversion_models import PostbackLog
 from offers.services import GoalData
 from offers.tasks import drain_stream
 from tests.factories import make_api_key, make_user
@@ -66,6 +70,33 @@ def test_a_pixel_without_the_cookie_is_an_unknown_click(client, app_context):
     assert client.get("/p/999999.gif?goal=x&txid=y").headers["X-Conversion-Status"] == \
         "unknown_click"
     assert conversions() == []
+
+
+def test_the_pixel_is_rate_limited_per_offer_and_address(client, app, app_context, monkeypatch):
+    """A held attribution cookie cannot fire conversions with made-up txids at will: past
+    RATELIMIT_PIXEL the address gets 429 (logged, nothing recorded); another address or
+    another offer is not affected."""
+    monkeypatch.setitem(app.config, "FRAUD_MIN_CLICK_SECONDS", 0)
+    monkeypatch.setitem(app.config, "RATELIMIT_PIXEL", "2 per minute")
+    offer, other = make_offer(), make_offer()
+    click(client, make_link(offer))
+    click(client, make_link(other))
+
+    def fire(offer_id: int, txid: str, address: str = "203.0.113.5"):
+        return client.get(f"/p/{offer_id}.gif?goal=registration&txid={txid}",
+                          environ_base={"REMOTE_ADDR": address})
+
+    answers = [fire(offer.id, f"T{n}") for n in range(3)]
+    assert [a.headers["X-Conversion-Status"] for a in answers] == ["ok", "ok", "rate_limited"]
+    limited = answers[-1]
+    assert limited.status_code == 429 and limited.mimetype == "image/gif"
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert sorted(c.txid for c in conversions()) == ["T0", "T1"]
+    assert db.session.scalars(select(PostbackLog.code).where(PostbackLog.offer_id == offer.id)
+                              .order_by(PostbackLog.id)).all() == ["ok", "ok", "rate_limited"]
+    assert fire(offer.id, "T3", "198.51.100.7").headers["X-Conversion-Status"] == "ok"
+    assert fire(other.id, "T4").headers["X-Conversion-Status"] == "ok"
+    assert_books_balance()
 
 
 def test_a_cookie_of_another_offer_does_not_convert_this_one(client, app_context):
