@@ -1,6 +1,6 @@
 """Database helpers shared by every package: UTC timestamps, SQLite pragmas, dialect checks."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import psycopg
 from flask import Flask
@@ -15,6 +15,15 @@ from cpa_network.extensions import db
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (the only kind stored)."""
     return datetime.now(UTC)
+
+
+# The dates a filter may name: a day at either end of the calendar (0001-01-01, 9999-12-31)
+# overflows when it is turned into a time range in a zone or extended by a day.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
+
+
+def usable_day(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 class UTCDateTime(TypeDecorator):

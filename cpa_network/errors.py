@@ -108,11 +108,22 @@ def init_error_handlers(app: Flask) -> None:
             if any(isinstance(v, int) for v in (request.view_args or {}).values()):
                 return handle_domain_error(NotFound())
             return handle_domain_error(ValidationFailed(_l("A number is out of range.")))
+        if _nul_in_text(error):
+            db.session.rollback()  # psycopg refused it before sending: nothing was written
+            return handle_domain_error(ValidationFailed(
+                _l("Text cannot contain the NUL character.")))
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         if wants_json():
             return json_error("internal_error", "Internal server error.", 500)
         return render_template("errors/error.html", status=500, message=None), 500
+
+
+def _nul_in_text(error: Exception) -> bool:
+    """A request's text held NUL (`%00`), which PostgreSQL's text cannot store: psycopg refuses
+    the parameter (DataError) before sending the statement."""
+    orig = getattr(error, "orig", None)
+    return type(orig).__name__ == "DataError" and "NUL (0x00)" in str(orig)
 
 
 def _number_out_of_range(error: Exception) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import exists, func, select
 from cpa_network.extensions import db
 from offers import routing, stream
 from offers.geo import country_of
-from offers.tracking import click_ms, hash_ip, ip_prefix, is_click_id, new_click_id
+from offers.tracking import click_ms, hash_ip, ip_prefix, is_click_id, new_click_id, printable
 from offers.tracking_models import SUB_IDS, SUB_MAX_LENGTH, Click
 
 log = logging.getLogger(__name__)
@@ -80,17 +80,21 @@ def process_click(token: str, args, visit_for) -> Outcome:
     return Outcome(decision.location, cookie=cookie)
 
 
-def check_deep_link(route: routing.Route, deep_link: str) -> str | None:
+def check_deep_link(landing_origin: str, deep_link: str) -> str | None:
     """The path and query of `deep_link` if it is on the landing URL's own host, else None."""
     deep_link = deep_link.strip()
-    if not deep_link or len(deep_link) > 1000 or any(c.isspace() for c in deep_link):
+    if (not deep_link or len(deep_link) > 1000 or any(c.isspace() for c in deep_link)
+            or printable(deep_link) != deep_link):  # a control character breaks Location
         return None
-    parts = urlsplit(deep_link.replace("\\", "/"))
-    if parts.scheme or parts.netloc:
-        origin = urlsplit(route.landing_origin)
-        if (parts.scheme not in ("http", "https") or parts.username or parts.password
-                or parts.hostname != origin.hostname or parts.port != origin.port):
-            return None
+    try:  # a port out of range or not a number, an unclosed [IPv6: not a page of the site
+        parts = urlsplit(deep_link.replace("\\", "/"))
+        if parts.scheme or parts.netloc:
+            origin = urlsplit(landing_origin)
+            if (parts.scheme not in ("http", "https") or parts.username or parts.password
+                    or parts.hostname != origin.hostname or parts.port != origin.port):
+                return None
+    except ValueError:
+        return None
     path = parts.path or "/"
     if not path.startswith("/") or path.startswith("//"):
         return None
@@ -98,7 +102,7 @@ def check_deep_link(route: routing.Route, deep_link: str) -> str | None:
 
 
 def subs_from(args) -> dict[str, str]:
-    return {name: args.get(name, "")[:SUB_MAX_LENGTH] for name in SUB_IDS}
+    return {name: printable(args.get(name, ""))[:SUB_MAX_LENGTH] for name in SUB_IDS}
 
 
 def decide(route: routing.Route, subs: dict[str, str], deep_link: str | None,
@@ -109,7 +113,7 @@ def decide(route: routing.Route, subs: dict[str, str], deep_link: str | None,
         return Decision(click_id, route.fallback_url), "geo"
     values = dict(subs, click_id=click_id, publisher_id=str(route.publisher_id),
                   offer_id=str(route.offer_id))
-    path = check_deep_link(route, deep_link) if deep_link else None
+    path = check_deep_link(route.landing_origin, deep_link) if deep_link else None
     location = route.deep_target(path, values) if path else route.landing.fill(values)
     return Decision(click_id, location), ""
 
@@ -119,7 +123,7 @@ def record(route: routing.Route, decision: Decision, visit: Visit, subs: dict[st
     """Append the click to the stream (one round trip), or store it directly if Redis is down."""
     app = current_app._get_current_object()
     config = app.config
-    ua = visit.user_agent[:300]
+    ua = printable(visit.user_agent)[:300]
     if not ua or BOT_UA_RE.search(ua):
         flags = f"{flags},bot" if flags else "bot"
     cookie = visit.cookie_click_id
@@ -127,8 +131,8 @@ def record(route: routing.Route, decision: Decision, visit: Visit, subs: dict[st
               and 0 <= ms - click_ms(cookie) < config["CLICK_UNIQUE_WINDOW_S"] * 1000)
     record = [decision.click_id, ms, route.link_id, route.offer_id, route.publisher_id,
               subs["sub1"], subs["sub2"], subs["sub3"], subs["sub4"], subs["sub5"],
-              hash_ip(visit.ip, app), ip_prefix(visit.ip), ua, visit.referer[:500], country,
-              flags, 1 if repeat else 0]
+              hash_ip(visit.ip, app), ip_prefix(visit.ip), ua, printable(visit.referer)[:500],
+              country, flags, 1 if repeat else 0]
     now = time.monotonic()
     if now >= app.extensions.get(DOWN_KEY, 0.0):
         with_state = now >= app.extensions.get(STATE_KEY, 0.0)

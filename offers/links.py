@@ -74,8 +74,9 @@ def tracking_url(link: TrackingLink, subs: dict | None = None, deep_link: str = 
     params = [(name, str(value)[:SUB_MAX_LENGTH]) for name, value in (subs or {}).items()
               if name in SUB_IDS and value]
     if deep_link:
-        route = routing.lookup(link.token)
-        path = check_deep_link(route, deep_link) if route else None
+        # From the offer itself: the route cache reads on its own connection, which cannot
+        # see a link this request has just created.
+        path = check_deep_link(routing.origin_of(link.offer.landing_url), deep_link)
         if path is None:
             raise DeepLinkRefused(fields={"deep_link": [DeepLinkRefused.default_message]})
         params.append((DEEP_LINK_PARAM, path))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from cpa_network.accounts.models import User
 from cpa_network.accounts.services import block_user
-from cpa_network.database import utcnow
+from cpa_network.database import usable_day, utcnow
 from cpa_network.errors import DomainError, NotFound, ValidationFailed
 from cpa_network.extensions import db
 from offers import conversions
@@ -47,9 +47,10 @@ class BulkResult:
 
 def _date(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return day if day is not None and usable_day(day) else None
 
 
 def _id(text: str | None) -> int | None:

@@ -79,6 +79,12 @@ class Route:
         return url
 
 
+def origin_of(landing_url: str) -> str:
+    """scheme://host[:port] of a landing URL: the site its deep links must stay on."""
+    parts = urlsplit(landing_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _build(row) -> Route:
     parts = urlsplit(row.landing_url)
     live = (row.status == st.ACTIVE and not row.blocked
@@ -86,7 +92,7 @@ def _build(row) -> Route:
     return Route(
         link_id=row.id, offer_id=row.offer_id, publisher_id=row.publisher_id, live=live,
         landing=Template(row.landing_url),
-        landing_origin=f"{parts.scheme}://{parts.netloc}",
+        landing_origin=origin_of(row.landing_url),
         landing_query=Template(parts.query) if parts.query else None,
         fallback_url=row.fallback_url or "",
         countries=frozenset(row.allowed_countries.split()),

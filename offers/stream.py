@@ -17,7 +17,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
 
 from offers import hotredis
-from offers.tracking import STREAM, utc_from_ms
+from offers.tracking import STREAM, printable, utc_from_ms
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,17 @@ def encode_record(record: list) -> str:
 
 
 def decode_record(record: list) -> dict:
-    """A record (see encode_record) as a `clicks` row; `is_unique` still to be decided."""
+    """A record (see encode_record) as a `clicks` row; `is_unique` still to be decided. The
+    visitor's texts are cleaned again: a record an older release wrote with a control character
+    must not block its batch."""
     (click_id, ms, link_id, offer_id, publisher_id, sub1, sub2, sub3, sub4, sub5, ip_hash,
      prefix, user_agent, referer, country, flags, repeat) = record
     return {"id": click_id, "clicked_at": utc_from_ms(int(ms)), "link_id": int(link_id),
-            "offer_id": int(offer_id), "publisher_id": int(publisher_id), "sub1": sub1,
-            "sub2": sub2, "sub3": sub3, "sub4": sub4, "sub5": sub5, "ip_hash": ip_hash,
-            "ip_prefix": prefix, "user_agent": user_agent, "referer": referer,
+            "offer_id": int(offer_id), "publisher_id": int(publisher_id),
+            "sub1": printable(sub1), "sub2": printable(sub2), "sub3": printable(sub3),
+            "sub4": printable(sub4), "sub5": printable(sub5), "ip_hash": ip_hash,
+            "ip_prefix": prefix, "user_agent": printable(user_agent),
+            "referer": printable(referer),
             "country": country, "is_unique": not repeat, "flags": flags, "repeat": bool(repeat)}
 
 

@@ -31,6 +31,16 @@ FIND_WINDOW_MS = 10_000
 _last = [0, 0]  # the previous id's millisecond and random part, in this process
 
 
+_CONTROL_CHARACTERS = dict.fromkeys([*range(0x20), 0x7F])
+
+
+def printable(text: str) -> str:
+    """`text` without control characters: what a visitor puts in a sub-id, user agent or
+    referer is stored as text, and PostgreSQL refuses NUL in text (a click with `sub1=%00`
+    would fail its whole flush batch, again at every retry)."""
+    return text if text.isprintable() else text.translate(_CONTROL_CHARACTERS)
+
+
 def new_click_id(ms: int | None = None, random_bits: int | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32 (26 chars).
 

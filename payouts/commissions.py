@@ -132,8 +132,12 @@ def _record(conversion_id: int, publisher_id: int, fee: int, currency: str,
 
 
 def set_refback(upline: User, referral_id: int, percent_bp: int) -> Refback:
-    """The upline sets the refback of one of their direct referrals."""
-    referral = db.session.get(User, referral_id)
+    """The upline sets the refback of one of their direct referrals. The referral's row is
+    locked first, so two saves of a first refback at once (a double click) update one row in
+    turn rather than both inserting it."""
+    referral = db.session.scalars(select(User).where(User.id == referral_id)
+                                  .with_for_update(key_share=True)
+                                  .execution_options(populate_existing=True)).one_or_none()
     if referral is None or referral.referred_by_id != upline.id:
         raise NotFound()
     if not 0 <= percent_bp <= MAX_REFBACK_BP:

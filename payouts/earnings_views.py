@@ -152,7 +152,12 @@ def connect_account():
 @bp.route("/connect/refresh")
 @role_required("publisher")
 def connect_refresh():
-    """Stripe sends the publisher here when an onboarding link expired: make a new one."""
+    """Stripe sends the publisher here when an onboarding link expired: make a new one. A GET
+    carries no CSRF token, so it only renews the link of an account already started with the
+    confirmed POST; it never creates one."""
+    account = connect.settings_for(current_user.id)
+    if account.external_id is None or account.gateway != get_gateway().name:
+        return redirect(url_for("earnings.settings"))
     return _onboard()
 
 

@@ -1,22 +1,38 @@
 """Money forms: an amount in major units (as people type it) and a currency, then a
 confirmation; a publisher's payout settings."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, SelectField, SubmitField
-from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from payouts import currency as currencies
+
+AMOUNT_RANGE = _l("Enter an amount from 1 to 999,999.")
+
+
+def finite(form, field):
+    """Stop at NaN and infinities (DecimalField accepts "NaN", "sNaN", "Infinity"): comparing a
+    signalling NaN, as NumberRange does next, raises instead of failing."""
+    if isinstance(field.data, Decimal) and not field.data.is_finite():
+        raise StopValidation(AMOUNT_RANGE)
 
 
 class AmountForm(FlaskForm):
     """Amount and currency; `confirmed` is set by the confirmation page's button."""
 
     amount = DecimalField(_l("Amount"), places=None,
-                          validators=[DataRequired(message=_l("Enter an amount.")),
+                          validators=[DataRequired(message=_l("Enter an amount.")), finite,
                                       NumberRange(min=1, max=currencies.MAX_AMOUNT_MAJOR,
-                                                  message=_l("Enter an amount from 1 to "
-                                                             "999,999."))])
+                                                  message=AMOUNT_RANGE)])
     currency = SelectField(_l("Currency"), choices=list(currencies.CURRENCIES))
     confirmed = HiddenField(default="")
 

@@ -84,6 +84,13 @@ class CurrencyUnsupported(ValidationFailed):
     default_message = _l("This currency is not supported.")
 
 
+class PurchaseUnsettled(ExchangeError):
+    code = "purchase_unsettled"
+    http_status = 409
+    default_message = _l("This referral's purchase is still in its guarantee period or disputed. "
+                         "You can list it once the sale is settled.")
+
+
 class LotNotAvailable(ExchangeError):
     code = "lot_not_available"
     http_status = 409
@@ -106,6 +113,24 @@ class TopUpFirst(ledger.InsufficientFunds):
                 "Deposit at least %(minor)s minor units of %(currency)s to your available "
                 "balance (POST /api/v1/deposits), then buy again.",
                 minor=top_up, currency=currency)]})
+
+
+class AlreadyBought(ExchangeError):
+    """This buyer already bought the lot (a retried or double-submitted purchase): callers
+    answer with `sale`, the purchase that went through; nothing was charged twice."""
+
+    code = "already_bought"
+    http_status = 409
+    default_message = _l("You have already bought this lot.")
+
+    def __init__(self, sale: LotSale):
+        super().__init__()
+        self.sale = sale
+
+
+class SellerBlocked(ExchangeError):
+    code = "seller_blocked"
+    default_message = _l("The seller is blocked: this lot is not for sale.")
 
 
 class OwnLot(ExchangeError):
@@ -141,6 +166,14 @@ class NotResolvable(ExchangeError):
     default_message = _l("This sale has no open dispute.")
 
 
+class ReferralNotReturnable(ExchangeError):
+    code = "referral_not_returnable"
+    http_status = 409
+    default_message = _l("The refund is refused: the referral can no longer go back to the "
+                         "seller (it is not the buyer's any more, or the referral tree would "
+                         "loop). Nothing has changed; release the sale or decide later.")
+
+
 def settings() -> dict:
     config = current_app.config
     return {"min_price": config["EXCHANGE_MIN_PRICE"],
@@ -167,6 +200,8 @@ def listing_problems(seller_id: int, referral: User, now: datetime) -> list[Exch
             days=owned_days)))
     if open_lot_of(referral.id) is not None:
         problems.append(AlreadyListed())
+    if unsettled_sale_of(referral.id) is not None:
+        problems.append(PurchaseUnsettled())
     return problems
 
 
@@ -175,12 +210,22 @@ def open_lot_of(referral_id: int) -> Lot | None:
                                                Lot.status == LISTED))
 
 
+def unsettled_sale_of(referral_id: int) -> LotSale | None:
+    """A sale of the referral still in its guarantee period or disputed: a refund would take
+    the referral back from its buyer, so the buyer may not sell it on until it is settled."""
+    return db.session.scalar(select(LotSale).where(
+        LotSale.referral_id == referral_id, LotSale.status.in_([IN_GUARANTEE, DISPUTED]))
+        .order_by(LotSale.id.desc()).limit(1))
+
+
 def list_referral(seller: User, referral_id: int, price: int, currency: str, note: str = "",
                   now: datetime | None = None) -> Lot:
     """Put a direct referral up for sale. Trying to list someone else's is refused and recorded
     (in its own transaction, so the record survives the refused request)."""
     now = now or utcnow()
-    referral = db.session.get(User, referral_id)
+    # Locked before the checks: of two identical listings at once the second waits here and
+    # then finds the first one's lot (`already_listed`), not the unique index (a 500).
+    referral = _lock_user(referral_id, missing_ok=True)
     if referral is None or referral.referred_by_id != seller.id:
         _record_refusal(seller.id, referral_id, referral.referred_by_id if referral else None, now)
         raise NotYourReferral()
@@ -231,24 +276,27 @@ def _move_lot(lot: Lot, target: str, now: datetime) -> bool:
 def buy_lot(buyer: User, lot_id: int, now: datetime | None = None) -> LotSale:
     """In one transaction: claim the lot, pay from the buyer's available balance into the
     sale's escrow, and make the buyer the referral's upline. `InsufficientFunds` (top up
-    first) leaves everything as it was."""
+    first) leaves everything as it was; `AlreadyBought` if this buyer bought it already (a
+    retry), carrying that purchase."""
     now = now or utcnow()
     lot = db.session.get(Lot, lot_id)
     if lot is None or (lot.status == WITHDRAWN and lot.seller_id != buyer.id):
         raise NotFound()
     if lot.status != LISTED:
-        raise LotNotAvailable()
+        raise _why_not_available(buyer, lot)
     if buyer.id == lot.seller_id:
         raise OwnLot()
     if buyer.id == lot.referral_id:
         raise BuyingYourself()
+    _refuse_blocked(lot.seller, lot.referral)
     if commissions.would_create_cycle(lot.referral_id, buyer.id):
         raise ReferralCycle()
     seller_id, referral_id = lot.seller_id, lot.referral_id
+    referral = _lock_user(referral_id)  # before the lot: see _lock_user
     if not _move_lot(lot, SOLD, now):
-        raise LotNotAvailable()  # the other buyer's update won; nothing of ours was written
-    referral = _lock_user(referral_id)
-    if referral.referred_by_id != seller_id or referral.is_blocked:
+        raise _why_not_available(buyer, lot)  # nothing of ours was written
+    _refuse_blocked(db.session.get(User, seller_id), referral)
+    if referral.referred_by_id != seller_id:
         raise LotNotAvailable()
     if commissions.would_create_cycle(referral_id, buyer.id):
         raise ReferralCycle()
@@ -272,9 +320,40 @@ def buy_lot(buyer: User, lot_id: int, now: datetime | None = None) -> LotSale:
     return sale
 
 
-def _lock_user(user_id: int) -> User:
-    return db.session.scalars(select(User).where(User.id == user_id).with_for_update()
-                              .execution_options(populate_existing=True)).one()
+def _refuse_blocked(seller: User, referral: User) -> None:
+    if seller.is_blocked:
+        raise SellerBlocked()
+    if referral.is_blocked:
+        raise ReferralBlocked()
+
+
+def _why_not_available(buyer: User, lot: Lot) -> ExchangeError:
+    """The error for a lot that is no longer listed, read after it closed: this buyer's own
+    purchase (a retry), a blocked party, or someone else's purchase or a withdrawal."""
+    sale = db.session.scalar(select(LotSale).where(LotSale.lot_id == lot.id))
+    if sale is not None and sale.buyer_id == buyer.id:
+        return AlreadyBought(sale)
+    if sale is None and lot.status == WITHDRAWN:  # withdrawn while we waited: a block?
+        blocked = set(db.session.scalars(select(User.id).where(
+            User.id.in_([lot.seller_id, lot.referral_id]), User.blocked_at.is_not(None))))
+        if lot.seller_id in blocked:
+            return SellerBlocked()
+        if lot.referral_id in blocked:
+            return ReferralBlocked()
+    return LotNotAvailable()
+
+
+def _lock_user(user_id: int, *, missing_ok: bool = False) -> User | None:
+    """The user's row, re-read and locked. Listing, buying, refunding and blocking (its UPDATE,
+    then the block listener's) all take a user's row before any lot, so they cannot deadlock.
+    FOR NO KEY UPDATE: inserts that only reference the user (a refused listing's record, in its
+    own transaction) are not held up."""
+    found = db.session.scalars(select(User).where(User.id == user_id)
+                               .with_for_update(key_share=True)
+                               .execution_options(populate_existing=True)).one_or_none()
+    if found is None and not missing_ok:
+        raise NotFound()
+    return found
 
 
 def sale_for(user: User, sale_id: int) -> LotSale:
@@ -335,15 +414,23 @@ def resolve_dispute(operator: User, sale_id: int, decision: str, note: str = "",
 
 
 def _refund(sale: LotSale, now: datetime) -> None:
+    # The referral first: a refund that cannot give it back must not pay the buyer back (they
+    # would keep both), so it is refused before any money moves.
+    referral = _lock_user(sale.referral_id)
+    if referral.referred_by_id != sale.buyer_id \
+            or commissions.would_create_cycle(referral.id, sale.seller_id):
+        raise ReferralNotReturnable()
     txn = exchange_escrow.refund_sale(sale.id, sale.lot_id, sale.buyer_id, sale.seller_id,
                                       sale.currency, sale.price)
     for row in commissions.unreversed_since(sale.buyer_id, sale.referral_id, sale.bought_at):
         exchange_escrow.reverse_commission(row, sale.id)
-    referral = _lock_user(sale.referral_id)
-    if referral.referred_by_id == sale.buyer_id \
-            and not commissions.would_create_cycle(referral.id, sale.seller_id):
-        referral.referred_by_id = sale.seller_id
-        referral.referred_at = sale.seller_referred_at or now
+    referral.referred_by_id = sale.seller_id
+    referral.referred_at = sale.seller_referred_at or now
+    relisted = open_lot_of(referral.id)
+    if relisted is not None and relisted.seller_id == sale.buyer_id \
+            and _move_lot(relisted, WITHDRAWN, now):
+        _event(sale.buyer_id, "seller", relisted, None, "withdrawn", 0, now,
+               note=str(_l("The purchase was refunded: the referral went back to its seller.")))
     sale.settled_at = now
     _event(sale.buyer_id, "buyer", sale.lot, sale, "refunded", sale.price, now, txn.id,
            note=sale.resolution_note)
@@ -370,13 +457,50 @@ def due_sale_ids(now: datetime | None = None) -> list[int]:
 
 def release_if_due(sale_id: int, now: datetime | None = None) -> bool:
     """Pay the seller once the guarantee period is over without a dispute; True if this call
-    released it (a second call, or a sale disputed meanwhile, does nothing)."""
+    released it (a second call, or a sale disputed meanwhile, does nothing). A blocked seller
+    is not paid: the sale goes to the operator's disputes page instead."""
     now = now or utcnow()
     sale = db.session.get(LotSale, sale_id)
-    if sale is None or sale.guarantee_until > now or not _move_sale(sale, IN_GUARANTEE, RELEASED):
+    if sale is None or sale.status != IN_GUARANTEE or sale.guarantee_until > now:
+        return False
+    seller = _lock_user(sale.seller_id)  # a block committing meanwhile is seen
+    if seller.is_blocked:
+        _hold_for_operator(sale, now)
+        return False
+    if not _move_sale(sale, IN_GUARANTEE, RELEASED):
         return False
     _release(sale, now)
     return True
+
+
+def _hold_for_operator(sale: LotSale, now: datetime) -> None:
+    """A blocked seller's sale, due for release: disputed on the network's behalf, so the
+    operator decides (refund the buyer, or release) and the money stays in escrow till then."""
+    if not _move_sale(sale, IN_GUARANTEE, DISPUTED):
+        return
+    reason = str(_l("The seller is blocked: the operator decides whether to refund the buyer "
+                    "or pay the seller."))
+    sale.dispute_reason, sale.disputed_at = reason, now
+    for user_id, side in ((sale.buyer_id, "buyer"), (sale.seller_id, "seller")):
+        _event(user_id, side, sale.lot, sale, "disputed", 0, now, note=reason)
+    db.session.flush()
+
+
+def withdraw_lots_of_blocked(user: User) -> int:
+    """A block listener: the lots the user sells, and the lot that sells them, leave the
+    exchange in the blocking transaction. Returns how many were withdrawn."""
+    now = utcnow()
+    lots = db.session.scalars(select(Lot).where(
+        Lot.status == LISTED, (Lot.seller_id == user.id) | (Lot.referral_id == user.id))
+        .order_by(Lot.id)).all()
+    note = str(_l("Withdrawn by the network: the seller or the referral is blocked."))
+    withdrawn = 0
+    for lot in lots:
+        if _move_lot(lot, WITHDRAWN, now):
+            _event(lot.seller_id, "seller", lot, None, "withdrawn", 0, now, note=note)
+            withdrawn += 1
+    db.session.flush()
+    return withdrawn
 
 
 def _event(user_id: int, side: str, lot: Lot, sale: LotSale | None, event: str, amount: int,

@@ -1,6 +1,8 @@
 """The referral exchange on /api/v1 (publishers): list lots, list a referral, read a lot with
 its checklist, buy. Amounts are integers in minor units beside `currency`."""
 
+import math
+
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
@@ -8,8 +10,11 @@ from cpa_network.api.auth import api_user, requires_role
 from cpa_network.api.openapi import document, ref, register_schema
 from cpa_network.api.pagination import (
     LIST_QUERY,
+    bool_arg,
     choice_arg,
     instant_arg,
+    int_arg,
+    invalid,
     list_schema,
     next_offset_cursor,
     offset_window,
@@ -25,6 +30,7 @@ from publishers.exchange_models import Lot, LotSale
 
 MINOR = {"type": "integer", "description": "Minor units (cents, kopecks) of `currency`."}
 TIME = {"type": "string", "format": "date-time"}
+MAX_PRICE = 2**63 - 1  # prices are BIGINT
 LOT_SUMMARY = {
     "id": {"type": "integer"}, "status": {"enum": ["listed", "sold", "withdrawn"]},
     "referral_id": {"type": "integer"}, "seller_id": {"type": "integer"},
@@ -98,19 +104,59 @@ def sale_json(sale: LotSale) -> dict:
             "bought_at": _iso(sale.bought_at), "guarantee_until": _iso(sale.guarantee_until)}
 
 
+BROWSE_QUERY = {
+    "currency": {"enum": list(CURRENCIES)},
+    "max_price": {"type": "integer", "minimum": 0,
+                  "description": "Highest price, in minor units of `currency` (required with "
+                                 "it)."},
+    "max_payback": {"type": "number", "minimum": 0,
+                    "description": "Longest payback, in months; lots without commission (payback "
+                                   "never) are left out."},
+    "max_risk": {"enum": ["low", "medium", "high"]},
+    "with_referrals": {"type": "boolean",
+                       "description": "Only lots with referrals of their own (levels 1-3)."},
+    "sort": {"enum": list(exchange_browse.SORTS)},
+    "dir": {"enum": ["asc", "desc"],
+            "description": "Sort direction; by default each sort's natural one (newest, "
+                           "highest commission, activity and referrals first; lowest price, "
+                           "payback and risk first)."},
+}
+
+
+def _browse_query() -> exchange_browse.BrowseQuery:
+    """The exchange page's filters from the query string; a bad value is a 422 naming it."""
+    currency = choice_arg("currency", CURRENCIES) or ""
+    max_price = int_arg("max_price", minimum=0, maximum=MAX_PRICE)
+    if max_price is not None and not currency:
+        raise invalid("max_price", _l("Give a currency with max_price: prices in different "
+                                      "currencies cannot be compared."))
+    text = request.args.get("max_payback", "").strip()
+    max_payback = None
+    if text:
+        try:
+            max_payback = float(text)
+        except ValueError:
+            max_payback = None
+        if max_payback is None or not math.isfinite(max_payback) or max_payback < 0:
+            raise invalid("max_payback", _l("A number of months, 0 or more."))
+    direction = choice_arg("dir", ("asc", "desc"))
+    return exchange_browse.BrowseQuery(
+        currency=currency, max_price=max_price, max_payback=max_payback,
+        max_risk=choice_arg("max_risk", ("low", "medium", "high")) or "",
+        with_referrals=bool(bool_arg("with_referrals")),
+        sort=choice_arg("sort", exchange_browse.SORTS) or "listed",
+        descending=None if direction is None else direction == "desc")
+
+
 @bp.get("/lots")
 @document("Lots on the referral exchange", roles=("publisher",), tags=("exchange",),
-          query={"currency": {"enum": list(CURRENCIES)},
-                 "sort": {"enum": list(exchange_browse.SORTS)},
-                 "max_risk": {"enum": ["low", "medium", "high"]}, **LIST_QUERY},
-          description="`created_from`/`created_to` filter on `listed_at`.",
+          query={**BROWSE_QUERY, **LIST_QUERY},
+          description="The filters and sorts of the exchange page. `created_from`/`created_to` "
+                      "filter on `listed_at`.",
           responses={200: ("Listed lots, in `sort` order.", list_schema("lots", LOT))})
 @requires_role("publisher")
 def list_lots():
-    query = exchange_browse.BrowseQuery(
-        currency=choice_arg("currency", CURRENCIES) or "",
-        max_risk=choice_arg("max_risk", ("low", "medium", "high")) or "",
-        sort=choice_arg("sort", exchange_browse.SORTS) or "listed")
+    query = _browse_query()
     low, high = instant_arg("created_from"), instant_arg("created_to", end=True)
     found = [s for s in exchange_browse.browse(query)
              if (low is None or s.lot.listed_at >= low)
@@ -127,7 +173,9 @@ def list_lots():
                       "(`not_your_referral`) and the attempt is recorded for the operator.",
           responses={201: ("The lot.", LOT),
                      403: ("`not_your_referral`.", ref("Error")),
-                     409: ("`already_listed`.", ref("Error")),
+                     409: ("`already_listed`, or `purchase_unsettled`: your purchase of this "
+                           "referral is still in its guarantee period or disputed.",
+                           ref("Error")),
                      422: ("`referral_blocked`, `referral_inactive`, `referral_no_activity`, "
                            "`owned_too_short`, `price_too_low`, `currency_unsupported`, "
                            "`validation_failed`.", ref("Error"))})
@@ -176,16 +224,25 @@ def get_lot(lot_id: int):
 @document("Buy a lot", roles=("publisher",), tags=("exchange",),
           description="Pays from your available balance into exchange escrow and makes you the "
                       "referral's upline, in one transaction. The seller is paid when the "
-                      "guarantee period ends without a dispute.",
-          responses={201: ("The purchase.", SALE), 404: ("`not_found`.", ref("Error")),
+                      "guarantee period ends without a dispute. Safe to retry: if you have "
+                      "already bought the lot, the answer is 200 with that purchase and nothing "
+                      "is charged again.",
+          responses={201: ("The purchase.", SALE),
+                     200: ("You had already bought it (a retry): that purchase.", SALE),
+                     404: ("`not_found`.", ref("Error")),
                      409: ("`lot_not_available` (someone else bought it; your money was not "
                            "touched) or `insufficient_funds`: top up first with "
                            "`POST /api/v1/deposits` (`fields.amount` says how much), then buy "
                            "again.", ref("Error")),
-                     422: ("`own_lot`, `buying_yourself`, `referral_cycle`.", ref("Error"))})
+                     422: ("`own_lot`, `buying_yourself`, `referral_cycle`, `seller_blocked`, "
+                           "`referral_blocked`.", ref("Error"))})
 @requires_role("publisher")
 def buy_lot(lot_id: int):
-    sale = exchange.buy_lot(api_user(), lot_id)
+    try:
+        sale = exchange.buy_lot(api_user(), lot_id)
+    except exchange.AlreadyBought as bought:
+        db.session.rollback()
+        return jsonify(sale_json(bought.sale)), 200
     db.session.commit()
     return jsonify(sale_json(sale)), 201
 

@@ -139,11 +139,15 @@ class LevelSummary:
 
 
 def own_referrals(user_id: int, now: datetime | None = None) -> list[LevelSummary]:
+    """The lot's own referrals per level, blocked users left out: their links are stopped and
+    their conversions rejected, and bots the network caught must not make a lot look richer.
+    The walk still goes through a blocked user: those below it still pay their commissions."""
     now = now or utcnow()
     week_ago = now - timedelta(days=7)
+    levels = [[u for u in users if not u.is_blocked] for users in downline_levels(user_id)]
     return [LevelSummary(n, len(users), sum(1 for u in users if u.last_seen_at
                                             and u.last_seen_at >= week_ago))
-            for n, users in enumerate(downline_levels(user_id), start=1)]
+            for n, users in enumerate(levels, start=1)]
 
 
 @dataclass(frozen=True)

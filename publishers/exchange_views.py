@@ -1,6 +1,7 @@
 """Exchange pages: browse lots, a lot's checklist, list a referral, buy, withdraw, the sales
 and purchases history with disputes; and the operator's disputes page."""
 
+import math
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -17,7 +18,7 @@ from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from cpa_network.navigation import NavItem
 from payouts import commissions, deposits, ledger
-from payouts.currency import CURRENCIES, format_money, to_major, to_minor
+from payouts.currency import CURRENCIES, DEFAULT_CURRENCY, format_money, to_major, to_minor
 from payouts.earnings_views import start_top_up
 from payouts.forms import TopUpForm
 from payouts.gateway import get_gateway
@@ -37,6 +38,9 @@ bp = Blueprint("exchange", __name__)
 admin_bp = Blueprint("exchange_admin", __name__)
 
 
+FILTER_KEYS = ("currency", "max_price", "max_payback", "max_risk", "with_referrals")
+
+
 def _browse_query(args) -> exchange_browse.BrowseQuery:
     currency = args.get("currency", "")
     currency = currency if currency in CURRENCIES else ""
@@ -50,6 +54,8 @@ def _browse_query(args) -> exchange_browse.BrowseQuery:
         max_payback = float(args["max_payback"]) if args.get("max_payback") else None
     except ValueError:
         max_payback = None
+    if max_payback is not None and not math.isfinite(max_payback):
+        max_payback = None
     direction = args.get("dir")
     return exchange_browse.BrowseQuery(
         currency=currency, max_price=max_price, max_payback=max_payback,
@@ -62,9 +68,12 @@ def _browse_query(args) -> exchange_browse.BrowseQuery:
 @role_required("publisher")
 def index():
     query = _browse_query(request.args)
+    # The sort links carry the filters, and only them: any other query key (`endpoint`,
+    # `_external`...) would reach url_for as one of its own arguments.
+    filters = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     return render_template("publishers/exchange/index.html", rows=exchange_browse.browse(query),
                            query=query, currencies=CURRENCIES, sorts=exchange_browse.SORTS,
-                           args=request.args)
+                           args=request.args, filters=filters)
 
 
 @bp.route("/exchange/lots/<int:lot_id>")
@@ -110,6 +119,10 @@ def buy(lot_id: int):
                                      found.currency))
     try:
         sale = exchange.buy_lot(current_user, lot_id)
+    except exchange.AlreadyBought as bought:  # a retry or a double click: it went through
+        db.session.rollback()
+        flash(_("You have already bought this referral; here is your purchase."), "info")
+        return redirect(url_for("exchange.sale", sale_id=bought.sale.id))
     except ledger.InsufficientFunds as error:
         db.session.rollback()
         flash(str(error.message), "danger")  # it says how much to top up; the page offers it
@@ -189,8 +202,12 @@ def sell():
             db.session.commit()
             flash(_("Listed. Buyers see it on the exchange now."), "success")
             return redirect(url_for("exchange.lot", lot_id=made.id))
+    # The minimum price is shown in the chosen currency; an unknown one (a forged form) is
+    # refused by the form and shown in the default currency.
+    price_currency = form.currency.data if form.currency.data in CURRENCIES else DEFAULT_CURRENCY
     return render_template("publishers/exchange/sell.html", form=form, referrals=referrals,
                            problems=problems, settings=exchange.settings(),
+                           price_currency=price_currency,
                            min_owned=timedelta(days=exchange.settings()["min_owned_days"]))
 
 
@@ -260,7 +277,7 @@ def resolve(sale_id: int):
         try:
             exchange.resolve_dispute(current_user, sale_id, form.decision.data,
                                      form.note.data or "")
-        except (exchange.NotResolvable, ledger.InsufficientFunds) as error:
+        except (exchange.ExchangeError, ledger.InsufficientFunds) as error:
             db.session.rollback()
             flash(str(error.message), "danger")
         else:

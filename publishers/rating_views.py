@@ -10,6 +10,7 @@ from cpa_network.accounts.sessions import role_required
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, NotFound
 from cpa_network.extensions import db
+from cpa_network.security import safe_local_url
 from offers.models import CATEGORIES
 from publishers import leaderboards, offer_ratings, rating_history, ratings
 from publishers.forms import InviteFromBoardForm
@@ -68,7 +69,7 @@ def invite():
             flash(_("Invited: the publisher can now see and promote this offer."), "success")
     else:
         flash(_("Choose one of your private offers."), "danger")
-    return redirect(request.form.get("back") or url_for("ratings.leaderboard"))
+    return redirect(safe_local_url(request.form.get("back"), url_for("ratings.leaderboard")))
 
 
 @bp.route("/mine")

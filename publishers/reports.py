@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from cpa_network.accounts.models import User
+from cpa_network.database import FIRST_DAY, LAST_DAY, usable_day
 from cpa_network.errors import ValidationFailed
 from cpa_network.extensions import db
 from offers.models import Offer
@@ -85,10 +86,15 @@ def period_of(code: str, tz: ZoneInfo, now: datetime) -> Period:
 
 def parse_day(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except (TypeError, ValueError):
         raise BadDate(_l("Dates are YYYY-MM-DD."),
                       fields={name: [_l("Dates are YYYY-MM-DD.")]}) from None
+    if not usable_day(day):
+        problem = _l("Dates from %(first)s to %(last)s.", first=FIRST_DAY.isoformat(),
+                     last=LAST_DAY.isoformat())
+        raise BadDate(problem, fields={name: [problem]})
+    return day
 
 
 def custom_period(first_text: str, last_text: str, tz: ZoneInfo) -> Period:

@@ -4,10 +4,13 @@ import io
 from dataclasses import dataclass
 
 import qrcode
+from flask_babel import lazy_gettext as _l
+from qrcode.exceptions import DataOverflowError
 from qrcode.image.pure import PyPNGImage
 from qrcode.image.svg import SvgPathImage
 
 from cpa_network.accounts.models import User
+from cpa_network.errors import ValidationFailed
 from offers import access, links
 from offers.models import Offer
 from offers.tracking_models import SUB_IDS, TrackingLink
@@ -37,10 +40,15 @@ def build_link(publisher: User, offer_id: int, params: dict) -> BuiltLink:
 
 
 def qr_code(data: str, kind: str) -> bytes:
-    """A QR code of `data` as PNG (pure-Python PyPNG) or SVG."""
+    """A QR code of `data` as PNG (pure-Python PyPNG) or SVG; ValidationFailed if `data` is
+    more than a QR code holds (about 2,300 bytes: long sub-ids or a deep link, once encoded)."""
     factory = PyPNGImage if kind == "png" else SvgPathImage
-    image = qrcode.make(data, image_factory=factory, box_size=10, border=4,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
+    try:
+        image = qrcode.make(data, image_factory=factory, box_size=10, border=4,
+                            error_correction=qrcode.constants.ERROR_CORRECT_M)
+    except (DataOverflowError, ValueError):  # qrcode raises ValueError past version 40
+        raise ValidationFailed(_l("This link is too long for a QR code: shorten the deep link "
+                                  "or the sub-ids.")) from None
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue()

@@ -48,6 +48,12 @@ def _login_account_key() -> str:
     return "login:" + services.normalize_email(request.form.get("email", ""))
 
 
+def _password_check_key() -> str:
+    """Guesses at the current password on /account/password count per account, like logins:
+    a stolen session must not be a way to brute-force the password."""
+    return f"password:{current_user.get_id()}"
+
+
 def _start_session(user, remember: bool) -> None:
     session.clear()  # a fresh session at login: nothing carried over from before
     login_user(user, remember=remember)
@@ -150,6 +156,7 @@ def profile():
 
 @bp.route("/account/password", methods=["POST"])
 @login_required
+@limiter.limit(_login_limit, key_func=_password_check_key)
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():

@@ -53,12 +53,12 @@ def test_attribution_cookie_carries_the_click_id_for_the_offers_window(client, a
 def test_deep_link_stays_on_the_landing_host(client, app_context):
     link = make_link(make_offer())
     route = routing.lookup(link.token)
-    assert check_deep_link(route, "/sale/shoes?color=red") == "/sale/shoes?color=red"
-    assert check_deep_link(route, "https://shop.example.com/a") == "/a"
+    assert check_deep_link(route.landing_origin, "/sale/shoes?color=red") == "/sale/shoes?color=red"
+    assert check_deep_link(route.landing_origin, "https://shop.example.com/a") == "/a"
     for foreign in ("https://evil.example.net/", "//evil.example.net/x", "/\\evil.example.net",
                     "https://shop.example.com@evil.example.net/", "javascript:alert(1)",
                     "https://shop.example.com:8443/", "ftp://shop.example.com/"):
-        assert check_deep_link(route, foreign) is None, foreign
+        assert check_deep_link(route.landing_origin, foreign) is None, foreign
     deep = click(client, link, "?dl=%2Fsale%2Fshoes%3Fcolor%3Dred&sub1=x")
     target = urlsplit(deep.headers["Location"])
     assert (target.netloc, target.path) == ("shop.example.com", "/sale/shoes")

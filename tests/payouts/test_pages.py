@@ -34,7 +34,10 @@ def test_bad_amounts_are_shown_next_to_the_field(client, app_context):
     make_user("advertiser", email="adv@example.com")
     client.login("adv@example.com")
     for amount, message in (("abc", "Enter an amount."), ("0.5", "from 1 to"),
-                            ("10.123", "Use at most two decimals.")):
+                            ("10.123", "Use at most two decimals."),
+                            # non-finite: a signalling NaN made the range check raise (a 500)
+                            ("sNaN", "from 1 to"), ("NaN", "from 1 to"),
+                            ("-Infinity", "from 1 to")):
         response = client.submit("/balance/deposit", {"amount": amount, "currency": "USD"},
                                  page="/balance")
         assert response.status_code == 422

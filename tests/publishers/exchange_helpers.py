@@ -1,6 +1,8 @@
 """Builders for referral-program and exchange tests, through the same services the site uses."""
 
 import itertools
+import threading
+import time
 from datetime import timedelta
 
 from cpa_network.database import utcnow
@@ -112,3 +114,35 @@ def add_conversions(user, count: int, status: str = "approved", days_ago: float 
         status=status, created_at=at, decided_at=at if status != "pending" else None)
         for _ in range(count)])
     db.session.commit()
+
+
+def run_overlapping(app, work) -> list:
+    """Two requests doing `work()`, the second starting after the first has written but before
+    it commits (a double click, a retried call): [first result, second result], an exception
+    standing for the result of a request that failed."""
+    written = threading.Event()
+    results: list = [None, None]
+
+    def run(index: int, wait_first: bool, hold_s: float) -> None:
+        with app.app_context():
+            if wait_first:
+                written.wait(10)
+            try:
+                results[index] = work()
+                written.set()
+                time.sleep(hold_s)
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                results[index] = error
+            finally:
+                written.set()
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(0, False, 1.0)),
+               threading.Thread(target=run, args=(1, True, 0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results

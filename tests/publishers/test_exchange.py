@@ -27,6 +27,7 @@ from tests.publishers.exchange_helpers import (
     available,
     fund_available,
     make_referral,
+    run_overlapping,
     sold,
 )
 
@@ -283,4 +284,180 @@ def test_a_dispute_and_the_release_job_race_one_wins(app, app_context):
     with pytest.raises(exchange.NotDisputable):
         exchange.open_dispute(buyer, sale_id, "late")
     db.session.rollback()
+    assert_ledger_clean()
+
+
+def test_a_purchase_cannot_be_resold_until_it_is_settled(app, app_context):
+    """A buyer who could resell a referral during the guarantee period or a dispute would, on a
+    refund, be paid twice while the seller never got the referral back."""
+    sale_id, _, referral, buyer = sold()
+    later = utcnow() + timedelta(days=8)  # the buyer has had it for the 7 days
+    user(referral.id).last_seen_at = later - timedelta(hours=1)
+    db.session.commit()
+    with pytest.raises(exchange.PurchaseUnsettled, match="guarantee period or disputed"):
+        exchange.list_referral(user(buyer.id), referral.id, PRICE, "USD", now=later)
+    db.session.rollback()
+    exchange.open_dispute(user(buyer.id), sale_id, "looks pumped")
+    db.session.commit()
+    with pytest.raises(exchange.PurchaseUnsettled):
+        exchange.list_referral(user(buyer.id), referral.id, PRICE, "USD", now=later)
+    db.session.rollback()
+    exchange.resolve_dispute(make_user("admin"), sale_id, "release", now=later)
+    db.session.commit()
+    relisted = exchange.list_referral(user(buyer.id), referral.id, PRICE, "USD", now=later)
+    db.session.commit()
+    assert relisted.status == "listed"
+    assert_ledger_clean()
+
+
+def test_a_refund_that_cannot_return_the_referral_is_refused_and_changes_nothing(app,
+                                                                                  app_context):
+    sale_id, seller, referral, buyer = sold()
+    exchange.open_dispute(buyer, sale_id, "looks pumped")
+    db.session.commit()
+    elsewhere = make_user("publisher")
+    user(referral.id).referred_by_id = elsewhere.id  # no longer the buyer's (say, an operator)
+    db.session.commit()
+    with pytest.raises(exchange.ReferralNotReturnable, match="Nothing has changed"):
+        exchange.resolve_dispute(make_user("admin"), sale_id, "refund")
+    db.session.rollback()
+    assert db.session.get(LotSale, sale_id).status == "disputed"
+    assert available(buyer.id) == 0 and available(seller.id) == 0
+    assert ledger.balance(AccountKind.EXCHANGE_ESCROW, sale_id, "USD") == PRICE
+    assert user(referral.id).referred_by_id == elsewhere.id
+    assert_ledger_clean()
+
+
+def test_a_refund_withdraws_the_buyers_open_lot_of_the_referral(app, app_context):
+    """A lot the buyer listed before resales of unsettled purchases were refused: the refund
+    gives the referral back to the seller, so the buyer's lot leaves the exchange and the
+    seller may list the referral again."""
+    sale_id, seller, referral, buyer = sold()
+    stale = Lot(seller_id=buyer.id, referral_id=referral.id, price=PRICE, currency="USD",
+                status="listed", listed_at=utcnow())
+    db.session.add(stale)
+    db.session.commit()
+    exchange.open_dispute(user(buyer.id), sale_id, "looks pumped")
+    db.session.commit()
+    exchange.resolve_dispute(make_user("admin"), sale_id, "refund")
+    db.session.commit()
+    assert user(referral.id).referred_by_id == seller.id
+    assert db.session.get(Lot, stale.id).status == "withdrawn"
+    assert available(buyer.id) == PRICE
+    withdrawn = db.session.scalar(select(ExchangeEvent).where(
+        ExchangeEvent.lot_id == stale.id, ExchangeEvent.event == "withdrawn"))
+    assert withdrawn.user_id == buyer.id and "refunded" in withdrawn.note
+    again = exchange.list_referral(user(seller.id), referral.id, PRICE, "USD")
+    db.session.commit()
+    assert again.status == "listed"
+    assert_ledger_clean()
+
+
+def test_the_same_listing_sent_twice_at_once_is_already_listed(app, app_context):
+    seller = make_user("publisher")
+    referral = make_referral(seller)
+    seller_id, referral_id = seller.id, referral.id
+
+    def list_it():
+        return exchange.list_referral(db.session.get(User, seller_id), referral_id, PRICE,
+                                      "USD").id
+
+    first, second = run_overlapping(app, list_it)
+    assert isinstance(first, int), first
+    assert isinstance(second, exchange.AlreadyListed), second
+    assert db.session.query(Lot).filter_by(referral_id=referral_id).count() == 1
+
+
+def test_blocking_a_user_withdraws_the_lots_they_sell_and_the_lot_that_sells_them(app,
+                                                                                   app_context):
+    from cpa_network.accounts.services import block_user
+    from publishers import exchange_browse
+
+    seller = make_user("publisher")
+    first, second = listed(seller), listed(seller)
+    other = listed()
+    block_user(user(seller.id), "bot farm")
+    block_user(user(other.referral_id), "bot")
+    db.session.commit()
+    for lot in (first, second, other):
+        assert db.session.get(Lot, lot.id).status == "withdrawn"
+    assert exchange_browse.browse(exchange_browse.BrowseQuery()) == []
+    notes = {e.lot_id: e.note for e in db.session.scalars(
+        select(ExchangeEvent).where(ExchangeEvent.event == "withdrawn"))}
+    assert set(notes) == {first.id, second.id, other.id}
+    assert all("blocked" in note for note in notes.values())
+    buyer = make_user("publisher")
+    fund_available(buyer.id, PRICE)
+    with pytest.raises(NotFound):  # a withdrawn lot is the seller's business only
+        exchange.buy_lot(user(buyer.id), first.id)
+    db.session.rollback()
+    assert available(buyer.id) == PRICE
+
+
+@pytest.mark.parametrize(("party", "error", "message"), [
+    ("seller_id", exchange.SellerBlocked, "The seller is blocked"),
+    ("referral_id", exchange.ReferralBlocked, "This referral is blocked"),
+])
+def test_a_lot_with_a_blocked_party_cannot_be_bought(app, app_context, party, error, message):
+    """A lot still listed although its seller or referral is blocked (blocked before lots were
+    withdrawn on a block) says why it cannot be bought, not that someone else bought it."""
+    lot = listed()
+    user(getattr(lot, party)).blocked_at = utcnow()  # as before the block listener existed
+    db.session.commit()
+    buyer = make_user("publisher")
+    fund_available(buyer.id, PRICE)
+    with pytest.raises(error, match=message):
+        exchange.buy_lot(user(buyer.id), lot.id)
+    db.session.rollback()
+    assert db.session.get(Lot, lot.id).status == "listed" and available(buyer.id) == PRICE
+    assert_ledger_clean()
+
+
+def test_release_job_leaves_a_blocked_sellers_sale_to_the_operator(app, app_context):
+    from cpa_network.accounts.services import block_user
+
+    sale_id, seller, referral, buyer = sold()
+    block_user(user(seller.id), "bot farm")
+    db.session.get(LotSale, sale_id).guarantee_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert release_due_sales.__wrapped__() == 0
+    assert release_due_sales.__wrapped__() == 0
+    sale = db.session.get(LotSale, sale_id)
+    assert sale.status == "disputed" and "seller is blocked" in sale.dispute_reason
+    assert available(seller.id) == 0
+    assert ledger.balance(AccountKind.EXCHANGE_ESCROW, sale_id, "USD") == PRICE
+    exchange.resolve_dispute(make_user("admin"), sale_id, "refund", "fraud")
+    db.session.commit()
+    assert available(buyer.id) == PRICE and user(referral.id).referred_by_id == seller.id
+    assert_ledger_clean()
+
+
+def test_a_retried_purchase_answers_with_the_purchase_and_charges_once(app, app_context):
+    sale_id, _, _, buyer = sold()
+    lot_id = db.session.get(LotSale, sale_id).lot_id
+    fund_available(buyer.id, PRICE)  # money to be charged twice, if it were
+    with pytest.raises(exchange.AlreadyBought) as caught:
+        exchange.buy_lot(user(buyer.id), lot_id)
+    db.session.rollback()
+    assert caught.value.sale.id == sale_id
+    assert available(buyer.id) == PRICE
+    assert db.session.query(LotSale).count() == 1
+    assert_ledger_clean()
+
+
+def test_a_purchase_double_submitted_at_once_answers_with_the_one_purchase(app, app_context):
+    lot = listed()
+    buyer = make_user("publisher")
+    fund_available(buyer.id, 2 * PRICE)
+    buyer_id, lot_id = buyer.id, lot.id
+
+    def buy():
+        try:
+            return "bought", exchange.buy_lot(db.session.get(User, buyer_id), lot_id).id
+        except exchange.AlreadyBought as already:
+            return "already bought", already.sale.id
+
+    first, second = run_overlapping(app, buy)
+    assert first[0] == "bought" and second == ("already bought", first[1]), (first, second)
+    assert available(buyer_id) == PRICE
     assert_ledger_clean()

@@ -12,6 +12,8 @@ from tests.publishers.exchange_helpers import (
     add_conversions,
     add_traffic,
     approve,
+    available,
+    fund_available,
     make_referral,
 )
 
@@ -47,6 +49,30 @@ def test_own_referrals_per_level_with_activity(app, app_context):
     db.session.commit()
     levels = exchange_stats.own_referrals(referral.id)
     assert [(lv.level, lv.count, lv.active) for lv in levels] == [(1, 2, 1), (2, 1, 0), (3, 0, 0)]
+
+
+def test_blocked_users_are_not_counted_as_a_lots_own_referrals(app, app_context):
+    """Speculators pad a lot with fake sub-referrals; once the network blocks them as bots the
+    lot no longer advertises them, nor passes the "has referrals" filter. A real user below a
+    blocked one still counts: its conversions still pay the lot's referral."""
+    from cpa_network.accounts.services import block_user
+
+    seller = make_user("publisher")
+    referral = make_referral(seller)
+    bots = [make_user("publisher", upline=referral) for _ in range(3)]
+    real = make_user("publisher", upline=bots[0])
+    for bot in bots:
+        block_user(bot, "bot")
+    db.session.commit()
+    lot = exchange.list_referral(seller, referral.id, 20_00, "USD")
+    db.session.commit()
+    levels = exchange_stats.own_referrals(referral.id)
+    assert [(lv.level, lv.count) for lv in levels] == [(1, 0), (2, 1), (3, 0)]
+    assert exchange_stats.summarize(lot).own_referrals == 1
+    block_user(real, "bot")
+    db.session.commit()
+    assert exchange_stats.summarize(lot).own_referrals == 0
+    assert exchange_browse.browse(BrowseQuery(with_referrals=True)) == []
 
 
 def lot_for(referral_kwargs=None, traffic=None):
@@ -142,6 +168,70 @@ def test_exchange_pages(client, app_context):
     assert "Top up at least" in back and f"/exchange/lots/{lot.id}/top-up" in back
     assert client.get("/exchange/sell").status_code == 200
     assert client.get("/exchange/mine").status_code == 200
+
+
+def test_exchange_sort_links_keep_the_filters_and_nothing_else(client, app_context):
+    """Query keys that are url_for's own arguments (`endpoint`, `_external`) were passed on to
+    it by the sort links: a 500."""
+    lot_for()
+    client.login(make_user("publisher").email)
+    for query in ("endpoint=x", "_external=1&_scheme=javascript", "values=1"):
+        assert client.get(f"/exchange?{query}").status_code == 200, query
+    index = client.get("/exchange?currency=USD&max_risk=high&endpoint=x&junk=1") \
+        .get_data(as_text=True)
+    assert "/exchange?currency=USD&amp;max_risk=high&amp;sort=price&amp;dir=desc" in index
+    assert "junk" not in index and "endpoint" not in index
+
+
+def test_a_retried_buy_on_the_page_goes_to_the_purchase(client, app_context):
+    """A double click on "Yes, buy" (or a retry after a timeout): the second post finds the
+    lot sold to this very buyer and shows the purchase, not "someone else bought it"."""
+    from publishers.exchange_models import LotSale
+
+    lot = lot_for()
+    buyer = make_user("publisher")
+    fund_available(buyer.id, 20_00)
+    client.login(buyer.email)
+    lot_url = f"/exchange/lots/{lot.id}"
+    first = client.submit(f"{lot_url}/buy", {"confirmed": "yes"}, page=lot_url)
+    sale = db.session.query(LotSale).one()
+    assert first.headers["Location"].endswith(f"/exchange/sales/{sale.id}")
+    again = client.submit(f"{lot_url}/buy", {"confirmed": "yes"}, page="/exchange")
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(f"/exchange/sales/{sale.id}")
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "already bought this referral" in page and "someone else" not in page
+    assert available(buyer.id) == 0 and db.session.query(LotSale).count() == 1
+
+
+def test_the_sell_form_refuses_an_unknown_currency_or_amount_calmly(client, app_context):
+    """A forged currency, or an amount of sNaN (which the range check could not compare), is
+    a form error on the page, not a 500."""
+    from publishers.exchange_models import Lot
+
+    seller = make_user("publisher")
+    referral = make_referral(seller)
+    client.login(seller.email)
+    for amount, currency, message in (("30", "XXX", "Not a valid choice"),
+                                      ("sNaN", "USD", "from 1 to"), ("NaN", "USD", "from 1 to"),
+                                      ("Infinity", "EUR", "from 1 to")):
+        response = client.submit("/exchange/sell", {"referral": str(referral.id),
+                                                    "amount": amount, "currency": currency})
+        assert response.status_code == 200, (amount, currency)
+        html = response.get_data(as_text=True)
+        assert message in html, (amount, currency)
+        assert "At least $5.00." in html or "At least €5.00." in html, (amount, currency)
+    assert db.session.query(Lot).count() == 0
+
+
+def test_a_top_up_of_snan_on_the_lot_page_is_a_form_error(client, app_context):
+    lot = lot_for()
+    client.login(make_user("publisher").email)
+    lot_url = f"/exchange/lots/{lot.id}"
+    response = client.submit(f"{lot_url}/top-up", {"amount": "sNaN", "currency": "USD"},
+                             page=lot_url)
+    assert response.status_code == 422
+    assert "from 1 to" in response.get_data(as_text=True)
 
 
 def test_sell_dispute_and_resolve_through_the_pages(client, app_context):

@@ -146,3 +146,20 @@ def test_the_conversions_approval_path_pays_the_uplines(client, app_context):
     owners = {p.account.owner_id for p in settle.postings}
     assert {c.id, b.id, d.id} <= owners
     assert_books_balance()
+
+
+def test_a_first_refback_saved_twice_at_once_is_saved_once(app, app_context):
+    """A double click on Save for a referral's first refback: both requests used to insert the
+    row, and the second failed on the primary key (a 500 on /referrals/<id>/refback)."""
+    from tests.publishers.exchange_helpers import make_referral, run_overlapping
+
+    upline = make_user("publisher")
+    referral = make_referral(upline)
+    upline_id, referral_id = upline.id, referral.id
+
+    def save():
+        return commissions.set_refback(db.session.get(User, upline_id), referral_id,
+                                       2000).refback_bp
+
+    assert run_overlapping(app, save) == [2000, 2000]
+    assert commissions.refback_of(referral_id) == 2000
