@@ -1,5 +1,6 @@
 """Domain errors (named for the violation, with a stable code) and the app's error handlers."""
 
+import psycopg
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
@@ -123,7 +124,7 @@ def _nul_in_text(error: Exception) -> bool:
     """A request's text held NUL (`%00`), which PostgreSQL's text cannot store: psycopg refuses
     the parameter (DataError) before sending the statement."""
     orig = getattr(error, "orig", None)
-    return type(orig).__name__ == "DataError" and "NUL (0x00)" in str(orig)
+    return isinstance(orig, psycopg.DataError) and "NUL (0x00)" in str(orig)
 
 
 def _number_out_of_range(error: Exception) -> bool:

@@ -57,7 +57,7 @@ from offers.refusals import (
     PublisherBlocked,
     SequenceIncomplete,
 )
-from offers.tracking import ClickInfo, printable
+from offers.tracking import ClickInfo, has_control_characters
 from payouts import escrow
 from payouts.currency import max_minor
 from payouts.ledger import InsufficientFunds
@@ -235,11 +235,11 @@ def conversion_time() -> datetime:
 def checked_goal(offer: Offer, data: ConversionInput) -> Goal:
     """The goal the conversion names (`GoalUnknown`), once its txid and customer fit."""
     # A control character (NUL, say) cannot be stored as text, nor belongs in an order id.
-    if not 0 < len(data.txid) <= TXID_MAX or printable(data.txid) != data.txid:
+    if not 0 < len(data.txid) <= TXID_MAX or has_control_characters(data.txid):
         problem = _l("The txid must be 1 to %(n)d characters, without control characters.",
                      n=TXID_MAX)
         raise InvalidPostback(problem, fields={"txid": [problem]})
-    if len(data.customer) > CUSTOMER_MAX or printable(data.customer) != data.customer:
+    if len(data.customer) > CUSTOMER_MAX or has_control_characters(data.customer):
         problem = _l("The customer must be at most %(n)d characters, without control "
                      "characters.", n=CUSTOMER_MAX)
         raise InvalidPostback(problem, fields={"customer": [problem]})

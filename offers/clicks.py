@@ -20,7 +20,15 @@ from sqlalchemy import exists, func, select
 from cpa_network.extensions import db
 from offers import routing, stream
 from offers.geo import country_of
-from offers.tracking import click_ms, hash_ip, ip_prefix, is_click_id, new_click_id, printable
+from offers.tracking import (
+    click_ms,
+    has_control_characters,
+    hash_ip,
+    ip_prefix,
+    is_click_id,
+    new_click_id,
+    printable,
+)
 from offers.tracking_models import SUB_IDS, SUB_MAX_LENGTH, Click
 
 log = logging.getLogger(__name__)
@@ -84,7 +92,7 @@ def check_deep_link(landing_origin: str, deep_link: str) -> str | None:
     """The path and query of `deep_link` if it is on the landing URL's own host, else None."""
     deep_link = deep_link.strip()
     if (not deep_link or len(deep_link) > 1000 or any(c.isspace() for c in deep_link)
-            or printable(deep_link) != deep_link):  # a control character breaks Location
+            or has_control_characters(deep_link)):  # a control character breaks Location
         return None
     try:  # a port out of range or not a number, an unclosed [IPv6: not a page of the site
         parts = urlsplit(deep_link.replace("\\", "/"))

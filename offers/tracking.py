@@ -41,6 +41,10 @@ def printable(text: str) -> str:
     return text if text.isprintable() else text.translate(_CONTROL_CHARACTERS)
 
 
+def has_control_characters(text: str) -> bool:
+    return printable(text) != text
+
+
 def new_click_id(ms: int | None = None, random_bits: int | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32 (26 chars).
 

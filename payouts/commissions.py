@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from cpa_network.accounts.models import User
+from cpa_network.accounts.services import locked_user
 from cpa_network.database import utcnow
 from cpa_network.errors import NotFound, ValidationFailed
 from cpa_network.extensions import db
@@ -135,9 +136,7 @@ def set_refback(upline: User, referral_id: int, percent_bp: int) -> Refback:
     """The upline sets the refback of one of their direct referrals. The referral's row is
     locked first, so two saves of a first refback at once (a double click) update one row in
     turn rather than both inserting it."""
-    referral = db.session.scalars(select(User).where(User.id == referral_id)
-                                  .with_for_update(key_share=True)
-                                  .execution_options(populate_existing=True)).one_or_none()
+    referral = locked_user(referral_id)
     if referral is None or referral.referred_by_id != upline.id:
         raise NotFound()
     if not 0 <= percent_bp <= MAX_REFBACK_BP:

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
 from cpa_network.accounts.models import User
+from cpa_network.accounts.services import locked_user
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, NotFound, ValidationFailed
 from cpa_network.extensions import db
@@ -344,13 +345,10 @@ def _why_not_available(buyer: User, lot: Lot) -> ExchangeError:
 
 
 def _lock_user(user_id: int, *, missing_ok: bool = False) -> User | None:
-    """The user's row, re-read and locked. Listing, buying, refunding and blocking (its UPDATE,
-    then the block listener's) all take a user's row before any lot, so they cannot deadlock.
-    FOR NO KEY UPDATE: inserts that only reference the user (a refused listing's record, in its
-    own transaction) are not held up."""
-    found = db.session.scalars(select(User).where(User.id == user_id)
-                               .with_for_update(key_share=True)
-                               .execution_options(populate_existing=True)).one_or_none()
+    """The user's row, re-read and locked (`locked_user`). Listing, buying, refunding and
+    blocking (its UPDATE, then the block listener's) all take a user's row before any lot, so
+    they cannot deadlock; a refused listing's record, in its own transaction, is not held up."""
+    found = locked_user(user_id)
     if found is None and not missing_ok:
         raise NotFound()
     return found

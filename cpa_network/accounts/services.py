@@ -169,6 +169,14 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def locked_user(user_id: int) -> User | None:
+    """The user's row, re-read and locked FOR NO KEY UPDATE (inserts that only reference the
+    user, in another transaction, are not held up); None if there is no such user."""
+    return db.session.scalars(select(User).where(User.id == user_id)
+                              .with_for_update(key_share=True)
+                              .execution_options(populate_existing=True)).one_or_none()
+
+
 def register_block_listener(app, listener) -> None:
     """`listener(user)` runs inside `block_user`'s transaction; higher layers register theirs in
     create_app (offers rejects a blocked publisher's undecided conversions)."""
