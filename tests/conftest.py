@@ -16,11 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from cpa_network.app import create_app
 from cpa_network.extensions import db
@@ -150,10 +152,25 @@ def _clean_state(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _truncate_all()
     redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+
+
+def _truncate_all(attempts: int = 5) -> None:
+    """TRUNCATE every table. A live server or worker of a browser test (its beat, a page's
+    poll) may still be in a transaction over two tables that TRUNCATE locks in another order:
+    PostgreSQL then aborts one side as a deadlock, and this side simply tries again."""
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            if not isinstance(error.orig, psycopg.errors.DeadlockDetected) \
+                    or attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
