@@ -219,7 +219,9 @@ def get_offer(offer_id: int):
 
 @bp.patch("/offers/<int:offer_id>")
 @document("Change an offer", roles=("advertiser",), request=OFFER_PATCH, tags=("offers",),
-          responses={200: ("The offer.", OFFER), 404: ("`not_found`.", ERROR),
+          responses={200: ("The offer. An approved offer whose landing or fallback URL moves "
+                           "to another host is back in `pending_moderation`.", OFFER),
+                     404: ("`not_found`.", ERROR),
                      409: ("`forbidden_transition` or `insufficient_escrow`.", ERROR),
                      422: ("`validation_failed` with `fields`.", ERROR)})
 @requires_role("advertiser")
@@ -241,7 +243,8 @@ def update_offer(offer_id: int):
 @document("Approve or reject an offer", roles=("admin",), request=MODERATION_REQUEST,
           tags=("offers",),
           responses={200: ("The offer.", OFFER),
-                     409: ("`forbidden_transition` or `insufficient_escrow`.", ERROR),
+                     409: ("`forbidden_transition`, `insufficient_escrow` or "
+                           "`advertiser_blocked`.", ERROR),
                      422: ("`reason_required` or `validation_failed`.", ERROR)})
 @requires_role("admin")
 def moderate_offer(offer_id: int):

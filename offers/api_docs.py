@@ -61,7 +61,8 @@ OFFER = register_schema("Offer", {
         "postback_secret": {"type": "string", "description": "The owner only."},
         "rejection_reason": {"type": "string", "description": "The owner only."},
         "paused_reason": {"type": "string", "description": "The owner only: "
-                          "`insufficient_funds` when a conversion found the escrow short."},
+                          "`insufficient_funds` when a conversion found the escrow short, "
+                          "`advertiser_blocked` when the operator blocked the advertiser."},
         "stats_30d": {"type": "object", "properties": {
             "valid_clicks": {"type": "integer"}, "conversions": {"type": "integer"},
             "epc": {"type": ["number", "null"], "description": "Minor units per valid click."},

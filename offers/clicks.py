@@ -21,6 +21,7 @@ from cpa_network.extensions import db
 from offers import routing, stream
 from offers.geo import country_of
 from offers.tracking import (
+    attribution_cookie,
     click_ms,
     has_control_characters,
     hash_ip,
@@ -28,6 +29,7 @@ from offers.tracking import (
     is_click_id,
     new_click_id,
     printable,
+    read_attribution_cookie,
 )
 from offers.tracking_models import SUB_IDS, SUB_MAX_LENGTH, Click
 
@@ -38,6 +40,7 @@ BOT_UA_RE = re.compile(
     r"headless|phantomjs|scrapy|facebookexternalhit|preview|monitor|scan", re.IGNORECASE)
 DOWN_KEY = "cpa_click_redis_down_until"
 STATE_KEY = "cpa_click_state_due"
+DEAD_STATE_KEY = "cpa_click_dead_state_due"  # the generation check of links that lead nowhere
 DEEP_LINK_PARAM = "dl"  # /c/<token>?dl=/path: a page on the landing URL's own host
 
 
@@ -48,7 +51,7 @@ class Visit:
     ip: str
     user_agent: str
     referer: str
-    cookie_click_id: str | None  # the attribution cookie already set for this offer, if any
+    cookie: str | None  # the attribution cookie already set for this offer, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,8 @@ def process_click(token: str, args, visit_for) -> Outcome:
     """The whole click: route, decision, record. `visit_for(route)` reads the request."""
     route = routing.lookup(token)
     if route is None or not route.live:
+        route = _recheck_dead_route(token, route)
+    if route is None or not route.live:
         if route is not None and route.fallback_url:
             return Outcome(route.fallback_url)
         return Outcome(None, "gone")
@@ -84,8 +89,26 @@ def process_click(token: str, args, visit_for) -> Outcome:
         record(route, decision, visit, subs, country, flags, ms)
     except Exception:  # the visitor still gets where they were going
         log.exception("click %s not recorded", decision.click_id)
-    cookie = None if flags else (route.cookie_name, decision.click_id, route.cookie_max_age)
+    cookie = None if flags else (route.cookie_name,
+                                 attribution_cookie(decision.click_id, route.link_id),
+                                 route.cookie_max_age)
     return Outcome(decision.location, cookie=cookie)
+
+
+def _recheck_dead_route(token: str, route: routing.Route | None) -> routing.Route | None:
+    """A link that leads nowhere is cached like a live one, and only a recorded click reads the
+    generation: read it here too (at most once a second per process), so a resumed offer or a
+    new link works within a second, not after the cache's TTL."""
+    app = current_app._get_current_object()
+    now = time.monotonic()
+    if now < app.extensions.get(DEAD_STATE_KEY, 0.0) or now < app.extensions.get(DOWN_KEY, 0.0):
+        return route
+    app.extensions[DEAD_STATE_KEY] = now + stream.STATE_EVERY_S
+    try:
+        moved = routing.note_generation(stream.read_generation(app))
+    except RedisError:
+        return route  # the TTL still bounds how stale it is
+    return routing.lookup(token) if moved else route
 
 
 def check_deep_link(landing_origin: str, deep_link: str) -> str | None:
@@ -134,9 +157,9 @@ def record(route: routing.Route, decision: Decision, visit: Visit, subs: dict[st
     ua = printable(visit.user_agent)[:300]
     if not ua or BOT_UA_RE.search(ua):
         flags = f"{flags},bot" if flags else "bot"
-    cookie = visit.cookie_click_id
-    repeat = (cookie is not None and is_click_id(cookie)
-              and 0 <= ms - click_ms(cookie) < config["CLICK_UNIQUE_WINDOW_S"] * 1000)
+    cookie_click, cookie_link = read_attribution_cookie(visit.cookie)
+    repeat = (cookie_link == route.link_id and is_click_id(cookie_click)
+              and 0 <= ms - click_ms(cookie_click) < config["CLICK_UNIQUE_WINDOW_S"] * 1000)
     record = [decision.click_id, ms, route.link_id, route.offer_id, route.publisher_id,
               subs["sub1"], subs["sub2"], subs["sub3"], subs["sub4"], subs["sub5"],
               hash_ip(visit.ip, app), ip_prefix(visit.ip), ua, printable(visit.referer)[:500],

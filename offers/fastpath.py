@@ -22,7 +22,7 @@ PREFIX = "/c/"
 
 
 def cookie_value(header: str, name: str) -> str | None:
-    """One cookie's value from a Cookie header (our cookies hold plain ASCII click ids)."""
+    """One cookie's value from a Cookie header (ours hold plain ASCII: a click id and a link id)."""
     for part in header.split(";"):
         key, _, value = part.strip().partition("=")
         if key == name:

@@ -19,7 +19,7 @@ from offers import attribution
 from offers.offer_cache import offer_for_conversion
 from offers.postbacks import Trace, conversion_input
 from offers.refusals import UnknownClick
-from offers.tracking import find_click, is_click_id
+from offers.tracking import find_click, is_click_id, read_attribution_cookie
 
 # A transparent 1x1 GIF.
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -29,7 +29,7 @@ def cookie_name(offer_id: int) -> str:
     return f"cpa_o{offer_id}"
 
 
-def ingest(offer_id: int, cookie_click_id: str | None, params: dict[str, str], user_agent: str,
+def ingest(offer_id: int, cookie: str | None, params: dict[str, str], user_agent: str,
            trace: Trace, at: datetime | None = None, remote_ip: str = "") -> attribution.Outcome:
     """Record the goal for the click the browser's attribution cookie names, once the call is
     counted against the offer's `RATELIMIT_PIXEL` for its address."""
@@ -39,6 +39,7 @@ def ingest(offer_id: int, cookie_click_id: str | None, params: dict[str, str], u
     trace.offer_id = offer.id
     enforce(current_app.config["RATELIMIT_PIXEL"], "pixel", f"{offer.id}:{remote_ip}")
     data = conversion_input(params, "pixel", user_agent=user_agent)
+    cookie_click_id = read_attribution_cookie(cookie)[0]
     click = find_click(cookie_click_id) if cookie_click_id and is_click_id(
         cookie_click_id) else None
     if click is None or click.offer_id != offer.id:

@@ -94,7 +94,7 @@ def _build(row) -> Route:
         landing=Template(row.landing_url),
         landing_origin=origin_of(row.landing_url),
         landing_query=Template(parts.query) if parts.query else None,
-        fallback_url=row.fallback_url or "",
+        fallback_url=row.fallback_url if row.status in st.FALLBACK_APPROVED else "",
         countries=frozenset(row.allowed_countries.split()),
         cookie_name=f"cpa_o{row.offer_id}",
         cookie_max_age=row.attribution_window_days * 86400,
@@ -122,11 +122,13 @@ def lookup(token: str) -> Route | None:
     return route
 
 
-def note_generation(generation: bytes | str | int) -> None:
-    """Called with the generation read beside a click: drop the cache if it moved."""
-    if generation != _state["generation"]:
-        _cache.clear()
-        _state["generation"] = generation
+def note_generation(generation: bytes | str | int) -> bool:
+    """Called with the generation read beside a click: drop the cache if it moved (True)."""
+    if generation == _state["generation"]:
+        return False
+    _cache.clear()
+    _state["generation"] = generation
+    return True
 
 
 def forget_all() -> None:

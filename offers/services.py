@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpa_network.accounts.models import User
-from cpa_network.errors import NotFound, ValidationFailed
+from cpa_network.errors import DomainError, NotFound, ValidationFailed
 from cpa_network.extensions import db
 from offers import funding
 from offers import status as st
@@ -113,6 +113,9 @@ def check_url(value: str, *, macros: bool) -> str | None:
     parts = urlsplit(MACRO_RE.sub("x", value))
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
         return _l("Enter a full address starting with https:// (no spaces).")
+    if "{" in urlsplit(value).netloc:
+        # A publisher's sub-id in the host would let any link send visitors anywhere.
+        return _l("Macros can go in the path and the query, not in the site's address.")
     return None
 
 
@@ -272,20 +275,40 @@ def create_offer(advertiser: User, data: OfferData, *, submit: bool = True) -> O
 
 
 def update_offer(offer: Offer, data: OfferData) -> Offer:
+    """Save an edit. One that sends an approved offer's visitors to a new site (its landing or
+    fallback URL on a host the operator has not approved) puts it back in moderation."""
     if offer.status not in st.EDITABLE:
         raise st.ForbiddenTransition(offer.status, offer.status)
     validate(data)
+    approved_hosts = _sites(offer)
     _apply(offer, data)
+    if offer.status in st.APPROVED and _sites(offer) - approved_hosts:
+        offer.status, offer.paused_reason = st.PENDING, ""
     if offer.status == st.ACTIVE:
         funding.check_offer_is_funded(offer)  # a raised payout must still be backed
     db.session.flush()
     return offer
 
 
+def _sites(offer: Offer) -> set[str]:
+    """The hosts the offer sends visitors to."""
+    return {(urlsplit(url).hostname or "").lower() for url in (offer.landing_url,
+                                                               offer.fallback_url) if url}
+
+
+class AdvertiserBlocked(DomainError):
+    code = "advertiser_blocked"
+    http_status = 409
+    default_message = _l("The advertiser's account is blocked: their offers cannot go live.")
+
+
 def change_status(offer: Offer, target: str) -> Offer:
-    """Move `offer` to `target` through the state machine; going live needs escrow."""
+    """Move `offer` to `target` through the state machine; going live needs escrow and an
+    advertiser who is not blocked (offers.advertiser_block)."""
     st.check_transition(offer.status, target)
     if target == st.ACTIVE:
+        if offer.advertiser.is_blocked:
+            raise AdvertiserBlocked()
         funding.check_offer_is_funded(offer)
     if target == st.PENDING:
         offer.rejection_reason = ""

@@ -29,6 +29,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # Statuses in which the advertiser may still edit the offer.
 EDITABLE = frozenset({DRAFT, PENDING, REJECTED, ACTIVE, PAUSED})
+# An edit that sends an approved offer's visitors to a site the operator has not seen puts it
+# back in moderation (offers.services.update_offer): the one move made outside TRANSITIONS,
+# because no one may ask for it, only an edit causes it.
+APPROVED = frozenset({ACTIVE, PAUSED})
+# Statuses whose fallback URL the operator has seen: a link of an offer back in moderation
+# shows the 'unavailable' page, not the fallback the edit just set.
+FALLBACK_APPROVED = frozenset({ACTIVE, PAUSED, ARCHIVED})
 
 
 class ForbiddenTransition(DomainError):

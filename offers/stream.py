@@ -73,6 +73,14 @@ def append_click(app, click_id: str, ms: int, data: str, with_state: bool) -> tu
     return replies[2] or b"0", replies[1] is not None
 
 
+def read_generation(app) -> bytes:
+    """The link-cache generation alone, for a click that records nothing (offers.clicks)."""
+    reply = _send(app, [(b"GET", GENERATION_KEY)])[0]
+    if isinstance(reply, Exception):
+        raise reply
+    return reply or b"0"
+
+
 def encode_record(record: list) -> str:
     """A click as one JSON array: id, ms, link, offer, publisher, sub1..5, ip hash, ip prefix,
     user agent, referer, country, flags known at the click (bot, geo), and 1 if the visitor's

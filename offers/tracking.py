@@ -79,6 +79,21 @@ def click_ms(click_id: str) -> int:
     return value
 
 
+def attribution_cookie(click_id: str, link_id: int) -> str:
+    """The attribution cookie's value: the click, and its link, which tells a visitor coming back
+    through the same link (a repeat) from one clicking another publisher's link of the offer."""
+    return f"{click_id}.{link_id}"
+
+
+def read_attribution_cookie(value: str | None) -> tuple[str | None, int | None]:
+    """(click id, link id) from the cookie; a cookie set before the link was added holds only
+    the click id."""
+    if not value:
+        return None, None
+    click_id, _, link = value.partition(".")
+    return click_id, int(link) if link.isascii() and link.isdigit() and len(link) < 19 else None
+
+
 def is_click_id(value: str) -> bool:
     """The shape of a click id, and a time `datetime` can hold: a well-formed id past the year
     9999 is unknown, not an error."""

@@ -105,6 +105,7 @@ def edit(offer_id: int):
         try:
             if errors:
                 raise ValidationFailed(fields=errors)
+            was_approved = offer.status in st.APPROVED
             services.update_offer(offer, data)
         except ValidationFailed as error:
             other_errors = _show_errors(form, error.fields)
@@ -112,7 +113,12 @@ def edit(offer_id: int):
             flash(error.message, "danger")
         else:
             db.session.commit()
-            flash(_("Changes saved."), "success")
+            if was_approved and offer.status == st.PENDING:
+                flash(_("Changes saved. The offer now sends visitors to a new site, so it is "
+                        "back in moderation: its links work again once the operator approves "
+                        "it."), "warning")
+            else:
+                flash(_("Changes saved."), "success")
             return redirect(url_for("offers.detail", offer_id=offer.id))
     return render_template("offers/form.html", form=form, offer=offer,
                            other_errors=other_errors), 422 if form.errors or other_errors else 200

@@ -185,7 +185,8 @@ def register_block_listener(app, listener) -> None:
 
 def block_user(user: User, reason: str) -> None:
     """A blocked user cannot log in or use the API; their links stop (offers.routing) and the
-    registered block listeners run (offers rejects their undecided conversions)."""
+    registered block listeners run (offers rejects their undecided conversions and pauses
+    their offers, the exchange withdraws their lots)."""
     if user.is_admin:
         raise DomainError(_l("An operator account cannot be blocked."))
     user.blocked_at = utcnow()

@@ -3,12 +3,14 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import update
 
 from cpa_network.accounts.services import block_user
 from cpa_network.extensions import db
 from offers import access, routing, services
 from offers import status as st
 from offers.clicks import check_deep_link
+from offers.models import Offer
 from offers.tasks import drain_stream
 from offers.tracking import click_ms, is_click_id
 from tests.factories import make_user
@@ -43,10 +45,11 @@ def test_each_click_gets_a_new_sortable_id(client, app_context):
 
 def test_attribution_cookie_carries_the_click_id_for_the_offers_window(client, app_context):
     offer = make_offer(attribution_window_days=45)
-    response = click(client, make_link(offer))
+    link = make_link(offer)
+    response = click(client, link)
     click_id = parse_qs(urlsplit(response.headers["Location"]).query)["cid"][0]
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith(f"cpa_o{offer.id}={click_id};")
+    assert cookie.startswith(f"cpa_o{offer.id}={click_id}.{link.id};")
     assert f"Max-Age={45 * 86400}" in cookie and "HttpOnly" in cookie
 
 
@@ -78,6 +81,34 @@ def test_unique_then_repeat_by_address_and_by_cookie(client, app_context):
     click(client, link, ip=US_IP)  # another visitor
     drain_stream()
     assert [c.is_unique for c in stored_clicks()] == [True, False, False, True]
+
+
+def test_a_first_click_on_another_publishers_link_is_not_a_repeat(client, app_context):
+    offer = make_offer()
+    first, second = make_link(offer), make_link(offer)
+    click(client, first)  # the visitor keeps the offer's attribution cookie
+    click(client, second, ip=US_IP)  # a new address too: only the cookie links the two
+    click(client, second, ip="8.8.4.4")  # back through the same link: the cookie says repeat
+    drain_stream()
+    assert [(c.link_id, c.is_unique) for c in stored_clicks()] == [
+        (first.id, True), (second.id, True), (second.id, False)]
+
+
+def test_a_link_that_leads_nowhere_notices_another_process_resuming_its_offer(
+        client, app_context, monkeypatch):
+    from offers import stream
+
+    monkeypatch.setattr(stream, "STATE_EVERY_S", 0.0)  # the once-a-second check, every click
+    offer = make_offer()
+    link = make_link(offer)
+    services.change_status(offer, st.PAUSED)
+    db.session.commit()
+    assert click(client, link).status_code == 404  # this process caches the paused route
+    # Another process resumes it: its commit bumps the generation, not this process's cache.
+    db.session.execute(update(Offer).where(Offer.id == offer.id).values(status=st.ACTIVE))
+    db.session.commit()
+    stream.bump_generation()
+    assert click(client, link).status_code == 302
 
 
 def test_bot_and_flood_clicks_redirect_but_are_flagged(client, app_context, test_side_app,
