@@ -9,10 +9,12 @@ the worker's beat also runs it every 30 s. `flask --app wsgi tracking flush` run
 function by hand.
 """
 
+import logging
 import time
 from datetime import timedelta
 
 from flask import current_app
+from redis.exceptions import LockError
 from rq import Retry
 from sqlalchemy import delete
 
@@ -23,17 +25,49 @@ from cpa_network.schedule import PeriodicJob
 from offers import outgoing, stream, visits
 from offers.clickstore import store_clicks
 
+log = logging.getLogger(__name__)
+
+
+# One drain at a time: a click's flood rank counts the clicks already in its sorted set, so a
+# drain deciding later clicks while another still holds the earlier ones ranks them short.
+FLUSH_LOCK_KEY = "cpa:clicks:flush-lock"
+# The lock's time to live beyond CLICK_FLUSH_MAX_S, renewed after every batch: a worker that died
+# mid-drain frees it this soon, and a live drain never outlasts it by more than one batch.
+FLUSH_LOCK_SLACK_S = 10
+
 
 def drain_stream(max_seconds: float | None = None) -> tuple[int, int]:
-    """Store every click waiting in the stream, a batch per transaction.
+    """Store every click waiting in the stream, a batch per transaction, unless another drain
+    is at it (then (0, 0), and a flush is scheduled for whatever it leaves).
 
     Commit, then acknowledge: a crash in between leaves the entries pending; the next run
     reclaims them and the primary key makes the second insert a no-op, so nothing is counted
     twice and nothing is lost. Returns (entries read, clicks newly stored).
     """
     config = current_app.config
+    lock = stream.redis_for_clicks().lock(
+        FLUSH_LOCK_KEY, timeout=config["CLICK_FLUSH_MAX_S"] + FLUSH_LOCK_SLACK_S)
+    if not lock.acquire(blocking=False):
+        # The holder may have read its last batch before our clicks arrived: look again soon.
+        stream.schedule_flush(config["CLICK_FLUSH_INTERVAL_S"])
+        return 0, 0
+    try:
+        read, stored, unfinished = _drain(lock, max_seconds or config["CLICK_FLUSH_MAX_S"])
+    finally:
+        try:
+            lock.release()
+        except LockError:  # expired (a batch overran it): another drain may already hold it
+            log.warning("the click flush lock expired during a drain")
+    if unfinished:
+        stream.schedule_flush(0)  # after the release, so the fresh job can take the lock
+    return read, stored
+
+
+def _drain(lock, max_seconds: float) -> tuple[int, int, bool]:
+    """drain_stream's loop, under its lock: (entries read, clicks stored, more left to do)."""
+    config = current_app.config
     batch = config["CLICK_FLUSH_BATCH"]
-    deadline = time.monotonic() + (max_seconds or config["CLICK_FLUSH_MAX_S"])
+    deadline = time.monotonic() + max_seconds
     read = stored = 0
     reclaim_idle_ms = config["CLICK_FLUSH_RECLAIM_IDLE_S"] * 1000
     while True:
@@ -42,15 +76,19 @@ def drain_stream(max_seconds: float | None = None) -> tuple[int, int]:
             reclaim_idle_ms = None  # stale entries done: now the new ones
             continue
         if not ids:
-            return read, stored
-        visits.decide(records)
+            return read, stored, False
+        pushed = visits.decide(records)
         stored += store_clicks(records)
+        visits.flag_stored_floods(pushed)
         db.session.commit()
         stream.ack(ids)
         read += len(ids)
         if time.monotonic() > deadline:
-            stream.schedule_flush(0)  # let other jobs run; continue in a fresh job
-            return read, stored
+            return read, stored, True  # let other jobs run; continue in a fresh job
+        try:
+            lock.reacquire()  # a fresh time to live for the next batch (a long CLI drain too)
+        except LockError:  # a batch overran it; another drain may hold it: leave it the rest
+            return read, stored, True
 
 
 @task
