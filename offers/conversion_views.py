@@ -51,7 +51,8 @@ def bulk():
     ids = [int(v) for v in request.form.getlist("conversion_id")
            if v.isascii() and v.isdigit() and len(v) < 19]
     f = review.filter_from(request.args)
-    back = url_for("conversions.index", **request.args)
+    back = url_for("conversions.index", **{key: value for key, value in request.args.items()
+                                           if key in review.FILTER_KEYS and value})
     if not form.validate_on_submit() or not (ids or everything):
         flash(_("Tick the conversions to decide."), "danger")
         return redirect(back)

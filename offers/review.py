@@ -57,6 +57,11 @@ def _id(text: str | None) -> int | None:
     return int(text) if text and text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
+# The query keys filter_from reads (and the page number): links back keep these, nothing else
+# (templates/offers/_conversion.html lists the same for its links).
+FILTER_KEYS = ("status", "offer_id", "publisher_id", "since", "until", "sub", "held", "page")
+
+
 def filter_from(args) -> ReviewFilter:
     """A filter from query-string arguments (pages and the API); bad values are ignored."""
     return ReviewFilter(status=args.get("status", ""), offer_id=_id(args.get("offer_id")),

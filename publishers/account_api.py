@@ -16,7 +16,7 @@ from offers.api_docs import ERROR
 from offers.conversion_models import PostbackDelivery
 from offers.tracking_models import TrackingLink
 from payouts import commissions
-from publishers import referrals
+from publishers import exchange_listing, referrals
 from publishers.api import bp
 
 TIME = {"type": "string", "format": "date-time"}
@@ -169,6 +169,8 @@ def list_referrals():
                                       "properties": {"referral_id": {"type": "integer"},
                                                      "refback_percent": {"type": "number"}}}),
                      404: ("`not_found`: not your direct referral.", ERROR),
+                     409: ("`referral_listed`: the referral has an open lot on the exchange "
+                           "(buyers see it with this refback); withdraw the lot first.", ERROR),
                      422: ("`refback_out_of_range` or `validation_failed`.", ERROR)})
 @requires_role("publisher")
 def set_refback(referral_id: int):
@@ -176,6 +178,6 @@ def set_refback(referral_id: int):
     percent = body.get("refback_percent") if isinstance(body, dict) else None
     if type(percent) is not int or abs(percent) > 10_000:
         raise ValidationFailed(fields={"refback_percent": [_l("A whole number of percent.")]})
-    row = commissions.set_refback(api_user(), referral_id, percent * 100)
+    row = exchange_listing.set_refback(api_user(), referral_id, percent * 100)
     db.session.commit()
     return jsonify(referral_id=row.referral_id, refback_percent=row.refback_bp / 100)

@@ -24,7 +24,13 @@ from cpa_network.errors import ValidationFailed
 from cpa_network.extensions import db
 from payouts import commissions
 from payouts.currency import CURRENCIES
-from publishers import exchange, exchange_browse, exchange_stats
+from publishers import (
+    exchange_browse,
+    exchange_buying,
+    exchange_listing,
+    exchange_settlement,
+    exchange_stats,
+)
 from publishers.api import bp
 from publishers.exchange_models import Lot, LotSale
 
@@ -188,8 +194,9 @@ def create_lot():
                                   "and currency."),
                                fields={"referral_id": [_l("An integer user id.")],
                                        "price": [_l("An integer amount in minor units.")]})
-    made = exchange.list_referral(api_user(), body["referral_id"], body.get("price"),
-                                  str(body.get("currency") or ""), str(body.get("note") or ""))
+    made = exchange_listing.list_referral(api_user(), body["referral_id"], body.get("price"),
+                                          str(body.get("currency") or ""),
+                                          str(body.get("note") or ""))
     db.session.commit()
     return jsonify(lot_json(exchange_stats.summarize(made))), 201
 
@@ -239,8 +246,8 @@ def get_lot(lot_id: int):
 @requires_role("publisher")
 def buy_lot(lot_id: int):
     try:
-        sale = exchange.buy_lot(api_user(), lot_id)
-    except exchange.AlreadyBought as bought:
+        sale = exchange_buying.buy_lot(api_user(), lot_id)
+    except exchange_buying.AlreadyBought as bought:
         db.session.rollback()
         return jsonify(sale_json(bought.sale)), 200
     db.session.commit()
@@ -270,7 +277,7 @@ def my_exchange():
                      409: ("`lot_not_available`: already sold or withdrawn.", ref("Error"))})
 @requires_role("publisher")
 def withdraw_lot(lot_id: int):
-    lot = exchange.withdraw_lot(api_user(), lot_id)
+    lot = exchange_listing.withdraw_lot(api_user(), lot_id)
     db.session.commit()
     return jsonify(lot_json(exchange_stats.summarize(lot)))
 
@@ -280,7 +287,7 @@ def withdraw_lot(lot_id: int):
           responses={200: ("The sale.", SALE)})
 @requires_role("publisher")
 def get_sale(sale_id: int):
-    return jsonify(sale_json(exchange.sale_for(api_user(), sale_id)))
+    return jsonify(sale_json(exchange_settlement.sale_for(api_user(), sale_id)))
 
 
 @bp.post("/sales/<int:sale_id>/dispute")
@@ -300,6 +307,6 @@ def dispute_sale(sale_id: int):
     if not isinstance(reason, str) or len(reason) > 1000:
         raise ValidationFailed(fields={"reason": [_l("Say what is wrong (at most 1000 "
                                                      "characters).")]})
-    sale = exchange.open_dispute(api_user(), sale_id, reason)
+    sale = exchange_settlement.open_dispute(api_user(), sale_id, reason)
     db.session.commit()
     return jsonify(sale_json(sale))

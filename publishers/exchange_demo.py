@@ -12,7 +12,7 @@ from offers.clickstore import store_clicks
 from payouts import deposits, ledger
 from payouts.gateway import SandboxGateway
 from payouts.models import AccountKind
-from publishers import exchange
+from publishers import exchange_buying, exchange_core, exchange_listing, exchange_settlement
 from publishers.demo import _click
 
 
@@ -21,7 +21,7 @@ def _eligible(publishers, at):
     pairs = []
     for referral in publishers:
         seller = referral.referred_by
-        if seller is not None and not exchange.listing_problems(seller.id, referral, at):
+        if seller is not None and not exchange_listing.listing_problems(seller.id, referral, at):
             pairs.append((seller, referral))
     return pairs
 
@@ -42,8 +42,8 @@ def _buy(buyer, lot, at):
     """Buy if the buyer has earned enough (the demo never creates money out of nothing)."""
     if ledger.balance(AccountKind.PUBLISHER_AVAILABLE, buyer.id, lot.currency) < lot.price:
         return None
-    with contextlib.suppress(exchange.ExchangeError):
-        return exchange.buy_lot(buyer, lot.id, now=at)
+    with contextlib.suppress(exchange_core.ExchangeError):
+        return exchange_buying.buy_lot(buyer, lot.id, now=at)
     return None
 
 
@@ -70,7 +70,7 @@ def create_lots(context: DemoContext) -> None:
         if len(lots) == 3:
             _spike(context, referral, at)
         price = rng.choice((15_00, 25_00, 40_00, 60_00))
-        lots.append(exchange.list_referral(
+        lots.append(exchange_listing.list_referral(
             seller, referral.id, price, "USD",
             rng.choice(("", "Active in finance offers.", "Steady traffic from a blog.")), at))
         used.update((referral.id, seller.id))
@@ -84,10 +84,11 @@ def create_lots(context: DemoContext) -> None:
             continue
         buyers.remove(buyer)
         if outcome == "release":
-            exchange.release_if_due(sale.id, now)
+            exchange_settlement.release_if_due(sale.id, now)
         elif outcome == "dispute":
-            exchange.open_dispute(buyer, sale.id, "The referral stopped working the day after "
-                                  "I bought it.", now - timedelta(hours=6))
+            exchange_settlement.open_dispute(
+                buyer, sale.id, "The referral stopped working the day after I bought it.",
+                now - timedelta(hours=6))
     if buyers:
         _top_up(buyers[0], 25_00, "USD")
     context.made["lots"] = lots

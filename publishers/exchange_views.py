@@ -24,7 +24,14 @@ from payouts.forms import TopUpForm
 from payouts.gateway import get_gateway
 from payouts.models import AccountKind
 from payouts.views import external_url
-from publishers import exchange, exchange_browse, exchange_stats
+from publishers import (
+    exchange_browse,
+    exchange_buying,
+    exchange_core,
+    exchange_listing,
+    exchange_settlement,
+    exchange_stats,
+)
 from publishers.exchange_forms import (
     BuyForm,
     DisputeForm,
@@ -101,7 +108,7 @@ def _lot_page(found, buy_form=None, status=200, top_up_form=None):
         open_top_ups=deposits.open_deposits(current_user.id, AccountKind.PUBLISHER_AVAILABLE,
                                             found.currency) if top_up else [],
         buy_form=buy_form or BuyForm(), withdraw_form=WithdrawLotForm(),
-        settings=exchange.settings()), status
+        settings=exchange_core.settings()), status
 
 
 @bp.route("/exchange/lots/<int:lot_id>/buy", methods=["POST"])
@@ -114,12 +121,12 @@ def buy(lot_id: int):
         found = exchange_browse.visible_lot(current_user, lot_id)
         return render_template(
             "publishers/exchange/confirm_buy.html", lot=found, form=form,
-            settings=exchange.settings(),
+            settings=exchange_core.settings(),
             available=ledger.balance(AccountKind.PUBLISHER_AVAILABLE, current_user.id,
                                      found.currency))
     try:
-        sale = exchange.buy_lot(current_user, lot_id)
-    except exchange.AlreadyBought as bought:  # a retry or a double click: it went through
+        sale = exchange_buying.buy_lot(current_user, lot_id)
+    except exchange_buying.AlreadyBought as bought:  # a retry or a double click: it went through
         db.session.rollback()
         flash(_("You have already bought this referral; here is your purchase."), "info")
         return redirect(url_for("exchange.sale", sale_id=bought.sale.id))
@@ -127,7 +134,7 @@ def buy(lot_id: int):
         db.session.rollback()
         flash(str(error.message), "danger")  # it says how much to top up; the page offers it
         return redirect(url_for("exchange.lot", lot_id=lot_id))
-    except exchange.ExchangeError as error:
+    except exchange_core.ExchangeError as error:
         db.session.rollback()
         flash(str(error.message), "danger")
         return redirect(url_for("exchange.lot", lot_id=lot_id) if error.code != "lot_not_available"
@@ -169,10 +176,10 @@ def top_up(lot_id: int):
 def withdraw(lot_id: int):
     if WithdrawLotForm().validate_on_submit():
         try:
-            exchange.withdraw_lot(current_user, lot_id)
+            exchange_listing.withdraw_lot(current_user, lot_id)
             db.session.commit()
             flash(_("The lot is withdrawn."), "success")
-        except exchange.LotNotAvailable as error:
+        except exchange_core.LotNotAvailable as error:
             db.session.rollback()
             flash(str(error.message), "danger")
     return redirect(url_for("exchange.mine"))
@@ -184,14 +191,16 @@ def sell():
     now = utcnow()
     referrals = list(db.session.query(User).filter(User.referred_by_id == current_user.id)
                      .order_by(User.display_name, User.id))
-    problems = {r.id: exchange.listing_problems(current_user.id, r, now) for r in referrals}
+    problems = {r.id: exchange_listing.listing_problems(current_user.id, r, now)
+                for r in referrals}
     form = SellForm()
     form.referral.choices = [SelectChoice(r.id, r.display_name or r.email) for r in referrals
                              if not problems[r.id]]
     if form.validate_on_submit():
         try:
-            made = exchange.list_referral(current_user, form.referral.data, form.minor_amount,
-                                          form.currency.data, form.note.data or "", now)
+            made = exchange_listing.list_referral(current_user, form.referral.data,
+                                                  form.minor_amount, form.currency.data,
+                                                  form.note.data or "", now)
         except DomainError as error:
             db.session.rollback()
             for name, messages in error.fields.items():
@@ -206,9 +215,9 @@ def sell():
     # refused by the form and shown in the default currency.
     price_currency = form.currency.data if form.currency.data in CURRENCIES else DEFAULT_CURRENCY
     return render_template("publishers/exchange/sell.html", form=form, referrals=referrals,
-                           problems=problems, settings=exchange.settings(),
+                           problems=problems, settings=exchange_core.settings(),
                            price_currency=price_currency,
-                           min_owned=timedelta(days=exchange.settings()["min_owned_days"]))
+                           min_owned=timedelta(days=exchange_core.settings()["min_owned_days"]))
 
 
 @bp.route("/exchange/mine")
@@ -228,7 +237,7 @@ def mine():
 @bp.route("/exchange/sales/<int:sale_id>")
 @role_required("publisher")
 def sale(sale_id: int):
-    found = exchange.sale_for(current_user, sale_id)
+    found = exchange_settlement.sale_for(current_user, sale_id)
     return _sale_page(found)
 
 
@@ -242,13 +251,13 @@ def _sale_page(found, form=None, status=200):
 @bp.route("/exchange/sales/<int:sale_id>/dispute", methods=["POST"])
 @role_required("publisher")
 def dispute(sale_id: int):
-    found = exchange.sale_for(current_user, sale_id)
+    found = exchange_settlement.sale_for(current_user, sale_id)
     form = DisputeForm()
     if not form.validate_on_submit():
         return _sale_page(found, form, 422)
     try:
-        exchange.open_dispute(current_user, sale_id, form.reason.data)
-    except exchange.NotDisputable as error:
+        exchange_settlement.open_dispute(current_user, sale_id, form.reason.data)
+    except exchange_settlement.NotDisputable as error:
         db.session.rollback()
         flash(str(error.message), "danger")
         return redirect(url_for("exchange.sale", sale_id=sale_id))
@@ -275,9 +284,9 @@ def resolve(sale_id: int):
     form = ResolveForm()
     if form.validate_on_submit():
         try:
-            exchange.resolve_dispute(current_user, sale_id, form.decision.data,
-                                     form.note.data or "")
-        except (exchange.ExchangeError, ledger.InsufficientFunds) as error:
+            exchange_settlement.resolve_dispute(current_user, sale_id, form.decision.data,
+                                                form.note.data or "")
+        except (exchange_core.ExchangeError, ledger.InsufficientFunds) as error:
             db.session.rollback()
             flash(str(error.message), "danger")
         else:

@@ -13,7 +13,7 @@ from cpa_network.extensions import db
 from cpa_network.navigation import NavItem
 from offers.links import base_url
 from payouts import commissions
-from publishers import referrals, services
+from publishers import exchange_listing, referrals, services
 from publishers.exchange_forms import RefbackForm
 from publishers.exchange_stats import month_key, month_starts
 
@@ -53,9 +53,14 @@ def qr(kind: str):
 def refback(referral_id: int):
     form = RefbackForm()
     if form.validate_on_submit():
-        commissions.set_refback(current_user, referral_id, form.refback.data * 100)
-        db.session.commit()
-        flash(_("Refback saved."), "success")
+        try:
+            exchange_listing.set_refback(current_user, referral_id, form.refback.data * 100)
+        except exchange_listing.ReferralListed as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+        else:
+            db.session.commit()
+            flash(_("Refback saved."), "success")
     else:
         for messages in form.errors.values():
             for message in messages:

@@ -1,5 +1,6 @@
 """The referral page's read model: a publisher's tree (levels 1-3) with each referral's
-activity and the commission each produced for them, month by month."""
+activity and the commission each produced for them, month by month, and which direct
+referrals are listed on the exchange (their refback is frozen until the lot closes)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from cpa_network.extensions import db
 from offers.tracking_models import TrafficHourly
 from payouts import commissions
 from payouts.commission_models import ReferralCommission
+from publishers.exchange_models import LISTED, Lot
 from publishers.exchange_stats import downline_levels, month_key, month_starts
 
 
@@ -25,6 +27,7 @@ class TreeRow:
     produced_month: dict  # currency -> what its conversions earned me in the chosen month
     produced_total: dict  # currency -> all time
     refback_bp: int
+    open_lot_id: int | None = None  # a direct referral listed on the exchange: its lot
 
 
 def _activity(user_ids: list[int], since: datetime) -> dict[int, tuple[int, int]]:
@@ -74,10 +77,20 @@ def tree(upline: User, month: str = "", now: datetime | None = None) -> list[Tre
     start, end = month_bounds(month, now)
     in_month, total = _produced(upline.id, start, end), _produced(upline.id)
     refbacks = {user.id: commissions.refback_of(user.id) for user in levels[0]}
+    lots = _open_lots(upline.id, [user.id for user in levels[0]])
     return [TreeRow(user, n, by_id.get(user.referred_by_id) if n > 1 else None,
                     *active.get(user.id, (0, 0)), in_month.get(user.id, {}),
-                    total.get(user.id, {}), refbacks.get(user.id, 0))
+                    total.get(user.id, {}), refbacks.get(user.id, 0), lots.get(user.id))
             for n, level in enumerate(levels, start=1) for user in level]
+
+
+def _open_lots(seller_id: int, referral_ids: list[int]) -> dict[int, int]:
+    """{referral id: its open lot's id} for the seller's listed direct referrals."""
+    if not referral_ids:
+        return {}
+    rows = db.session.execute(select(Lot.referral_id, Lot.id).where(
+        Lot.seller_id == seller_id, Lot.referral_id.in_(referral_ids), Lot.status == LISTED))
+    return {referral_id: lot_id for referral_id, lot_id in rows}
 
 
 @dataclass

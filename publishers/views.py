@@ -26,6 +26,8 @@ from publishers.forms import BuilderForm, GetLinkForm
 
 bp = Blueprint("publishers", __name__)
 
+CATALOG_FILTER_KEYS = ("q", "category", "country", "payout_type", "currency", "sort")
+
 
 @bp.route("/catalog")
 @role_required("publisher")
@@ -37,8 +39,12 @@ def catalog_page():
                                  currency=args.get("currency", ""),
                                  sort=args.get("sort", "payout"))
     page, metrics = catalog.search_catalog(current_user, query, page=args.get("page", 1, type=int))
+    # The pager's links carry the filters, and only them: any other query key (`endpoint`,
+    # `_external`...) would reach url_for as one of its own arguments.
+    filters = {key: args[key] for key in CATALOG_FILTER_KEYS if args.get(key)}
     return render_template("publishers/catalog.html", page=page, metrics=metrics, query=query,
-                           categories=CATEGORIES, currencies=CURRENCIES, sorts=catalog.SORTS)
+                           categories=CATEGORIES, currencies=CURRENCIES, sorts=catalog.SORTS,
+                           filters=filters)
 
 
 @bp.route("/catalog/<int:offer_id>")
