@@ -15,7 +15,7 @@ from cpa_network.api.pagination import (
 )
 from cpa_network.errors import ValidationFailed
 from cpa_network.extensions import db
-from payouts import deposits, statements, withdrawals
+from payouts import deposits, request_keys, statements, withdrawals
 from payouts.currency import CURRENCIES
 from payouts.deposits import AmountInvalid
 from payouts.models import AccountKind, Deposit, DepositStatus, Payout, PayoutStatus
@@ -107,7 +107,7 @@ def create_deposit():
         raise AmountInvalid(message, fields={"amount": [message]})
     user = api_user()
     account = body.get("account") or ("escrow" if user.is_advertiser else "available")
-    if account not in DEPOSIT_ACCOUNTS:
+    if not isinstance(account, str) or account not in DEPOSIT_ACCOUNTS:  # a list: unhashable
         raise ValidationFailed(fields={"account": [_l("Use escrow or available.")]})
     kind = DEPOSIT_ACCOUNTS[account]
     made = deposits.begin_deposit(
@@ -187,6 +187,26 @@ PAYOUT = register_schema("Withdrawal", {
     },
 })
 WITHDRAWALS = register_schema("Withdrawals", list_schema("withdrawals", ref("Withdrawal")))
+# How the money endpoints document the optional `Idempotency-Key` header.
+IDEMPOTENCY_NOTE = (
+    "Send an `Idempotency-Key` header (1 to 64 visible ASCII characters, e.g. a UUID you make "
+    "per withdrawal) to make retrying safe: the same key from the same user answers the object "
+    "the first request made, with status 200 and `Idempotent-Replayed: true`, and moves no "
+    "money again; the same key with another amount or currency is refused with 422 "
+    "`idempotency_key_reused`. Keys do not expire. A refused request keeps nothing: sent "
+    "again with its key, it is tried again.")
+IDEMPOTENCY_422 = ("`idempotency_key_invalid` (the header is malformed) or "
+                   "`idempotency_key_reused` (the key made a request with another amount or "
+                   "currency)")
+
+
+def idempotent(body, created: bool, status: int = 201):
+    """The answer of a request that may be a replay of an `Idempotency-Key`."""
+    if created:
+        return body, status
+    return body, 200, {"Idempotent-Replayed": "true"}
+
+
 WITHDRAWAL_REQUEST = {"type": "object", "required": ["amount", "currency"],
                       "properties": {"amount": {**MINOR, "description": "Minor units; at least "
                                                 "the minimum payout, at most what is available."},
@@ -213,23 +233,28 @@ def payout_json(payout: Payout) -> dict:
           tags=("money",),
           description="Moves the amount from available to in flight at once and queues the "
                       "transfer to your connected payout account; poll the withdrawal for its "
-                      "status. Sandbox (no Stripe keys): paid by the worker without real money.",
-          responses={201: ("The withdrawal, status `requested`.", PAYOUT),
+                      "status. Sandbox (no Stripe keys): paid by the worker without real money."
+                      "\n\n" + IDEMPOTENCY_NOTE,
+          responses={200: ("A replay of an `Idempotency-Key`: the withdrawal it made, as it "
+                           "is now.", PAYOUT),
+                     201: ("The withdrawal, status `requested`.", PAYOUT),
                      403: ("`forbidden` (not a publisher) or `account_blocked`.", ref("Error")),
                      409: ("`exceeds_available`, `payout_account_missing` or "
                            "`payout_account_incomplete`.", ref("Error")),
-                     422: ("`amount_invalid`, `currency_unsupported` or `below_threshold`.",
-                           ref("Error"))})
+                     422: ("`amount_invalid`, `currency_unsupported`, `below_threshold`, "
+                           + IDEMPOTENCY_422 + ".", ref("Error"))})
 @requires_role("publisher")
 def create_withdrawal():
+    user = api_user()
+    key = request_keys.api_key(user.id, request.headers.get(request_keys.HEADER))
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         message = _l("Send a JSON object with an integer amount in minor units and a "
                      "currency, for example {\"amount\": 5000, \"currency\": \"USD\"}.")
         raise AmountInvalid(message, fields={"amount": [message]})
-    payout = withdrawals.request_withdrawal(api_user(), body.get("amount"), body.get("currency"))
+    payout, made = withdrawals.withdraw(user, body.get("amount"), body.get("currency"), key)
     db.session.commit()
-    return jsonify(payout_json(payout)), 201
+    return idempotent(jsonify(payout_json(payout)), made)
 
 
 @bp.route("/withdrawals")

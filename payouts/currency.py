@@ -15,8 +15,10 @@ DEFAULT_CURRENCY = "USD"
 MAX_AMOUNT_MAJOR = 999_999
 
 
-def is_supported(code: str | None) -> bool:
-    return bool(code) and code.upper() in CURRENCIES
+def is_supported(code: object) -> bool:
+    """True for a supported ISO code in any case; anything but a string (a JSON number, list,
+    object...) is not one."""
+    return isinstance(code, str) and code.upper() in CURRENCIES
 
 
 def exponent(code: str) -> int:

@@ -36,6 +36,8 @@ TRANSITIONS = {
     S.EXPIRED: {S.SUCCEEDED},
     S.SUCCEEDED: set(),
 }
+# Where `close_deposit` has nothing left to do: credited, or already failed or expired.
+CLOSED = frozenset({S.SUCCEEDED, S.FAILED, S.EXPIRED})
 
 
 class AmountInvalid(ValidationFailed):
@@ -180,8 +182,10 @@ def credit_deposit(deposit: Deposit, refs: dict | None = None) -> bool:
 
 
 def close_deposit(deposit: Deposit, status: DepositStatus, reason: str = "") -> bool:
-    """A payment that failed or a Checkout that expired; a credited deposit stays credited."""
-    if deposit.status == S.SUCCEEDED:
+    """A payment that failed or a Checkout that expired; False if nothing changed. A credited
+    deposit stays credited, and a closed one stays as it was closed: Stripe's expiry of a
+    session whose deposit we already marked failed (or the reverse) is news of nothing."""
+    if deposit.status in CLOSED:
         return False
     changed = transition(deposit, status)
     deposit.failure_reason = reason[:300]

@@ -3,13 +3,14 @@ payout settings and the Stripe Connect onboarding round trip."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
-from payouts import connect, deposits, earnings, statements, withdrawals
+from payouts import connect, deposits, earnings, request_keys, statements, withdrawals
 from payouts.currency import DEFAULT_CURRENCY, format_money
 from payouts.forms import PayoutRequestForm, PayoutSettingsForm, TopUpForm
 from payouts.gateway import GatewayError, get_gateway
@@ -19,6 +20,7 @@ from payouts.views import deposit_return_url, external_url
 
 bp = Blueprint("earnings", __name__, url_prefix="/earnings")
 HISTORY_PAGE_SIZE = 30
+ALREADY_WITHDRAWN = _l("You already confirmed this withdrawal: this is the payout it made.")
 
 
 def _earnings_page(form: PayoutRequestForm | None = None, status: int = 200,
@@ -52,12 +54,15 @@ def withdraw():
     if not form.validate_on_submit():
         form.confirmed.data = ""
         return _earnings_page(form, 422)
-    if form.confirmed.data != "yes":
+    # Only the confirmation page's own button confirms: its one-time token is the request key.
+    if form.confirmed.data != "yes" or not form.request_token.data:
+        form.request_token.data = request_keys.new_token()  # this confirmation's, once
         return render_template("payouts/confirm.html", form=form, action="payout",
                                gateway=get_gateway(), amount=form.minor_amount)
     try:
-        payout = withdrawals.request_withdrawal(current_user, form.minor_amount,
-                                                form.currency.data)
+        payout, made = withdrawals.withdraw(
+            current_user, form.minor_amount, form.currency.data,
+            request_keys.web_key(current_user.id, form.request_token.data))
     except DomainError as error:
         db.session.rollback()
         if "amount" not in error.fields:
@@ -67,8 +72,11 @@ def withdraw():
         form.confirmed.data = ""
         return _earnings_page(form, error.http_status)
     db.session.commit()
-    flash(_("%(amount)s is on its way to your payout account.",
-            amount=format_money(payout.amount, payout.currency)), "success")
+    if made:
+        flash(_("%(amount)s is on its way to your payout account.",
+                amount=format_money(payout.amount, payout.currency)), "success")
+    else:
+        flash(str(ALREADY_WITHDRAWN), "info")
     return redirect(url_for("earnings.payout_detail", payout_id=payout.id))
 
 

@@ -10,11 +10,13 @@ from wtforms.validators import (
     DataRequired,
     NumberRange,
     Optional,
+    Regexp,
     StopValidation,
     ValidationError,
 )
 
 from payouts import currency as currencies
+from payouts import request_keys
 
 AMOUNT_RANGE = _l("Enter an amount from 1 to 999,999.")
 
@@ -53,7 +55,16 @@ class DepositForm(AmountForm):
     submit = SubmitField(_l("Deposit"))
 
 
-class WithdrawForm(AmountForm):
+class ConfirmedOnceForm(AmountForm):
+    """An amount whose confirmation page carries a one-time token, the request key of what it
+    confirms: the same confirmation sent twice moves the money once."""
+
+    request_token = HiddenField(default="", validators=[
+        Optional(), Regexp(request_keys.CONFIRMATION_RE,
+                           message=_l("Confirm the amount again."))])
+
+
+class WithdrawForm(ConfirmedOnceForm):
     submit = SubmitField(_l("Withdraw"))
 
 
@@ -63,7 +74,7 @@ class TopUpForm(AmountForm):
     submit = SubmitField(_l("Top up"))
 
 
-class PayoutRequestForm(AmountForm):
+class PayoutRequestForm(ConfirmedOnceForm):
     """A publisher's withdrawal of available earnings."""
 
     submit = SubmitField(_l("Withdraw"))

@@ -52,7 +52,12 @@ class CheckoutStart:
 @dataclass(frozen=True)
 class RefundResult:
     refund_id: str
-    status: str  # succeeded, pending or failed (Stripe's refund statuses)
+    status: str  # succeeded, pending or failed (Stripe's refund statuses; canceled is failed)
+    amount: int = 0
+    currency: str = ""  # upper case, as we store it
+
+    def matches(self, refund: EscrowRefund) -> bool:
+        return (self.amount, self.currency) == (refund.amount, refund.currency)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,9 @@ class PaymentGateway(Protocol):
 
     def refund(self, refund: EscrowRefund, payment_intent_id: str) -> RefundResult: ...
 
+    def find_refund(self, refund: EscrowRefund,
+                    payment_intent_id: str) -> RefundResult | None: ...
+
     def create_connected_account(self, user_id: int, email: str) -> ConnectedAccount: ...
 
     def retrieve_account(self, account_id: str) -> ConnectedAccount: ...
@@ -111,7 +119,11 @@ class SandboxGateway:
         return "paid"
 
     def refund(self, refund, payment_intent_id):
-        return RefundResult(refund_id=f"sandbox_re_{refund.id}", status="succeeded")
+        return RefundResult(f"sandbox_re_{refund.id}", "succeeded", refund.amount,
+                            refund.currency)
+
+    def find_refund(self, refund, payment_intent_id):
+        return None  # nothing exists outside our database; refund() is deterministic
 
     def create_connected_account(self, user_id, email):
         return ConnectedAccount(f"sandbox_acct_{user_id}", True, True)
@@ -175,8 +187,24 @@ class StripeGateway:
     def refund(self, refund, payment_intent_id):
         params = {"payment_intent": payment_intent_id, "amount": refund.amount,
                   "metadata": {"refund_id": str(refund.id), "deposit_id": str(refund.deposit_id)}}
-        result = self._call(self.client.v1.refunds.create, params, f"escrow-refund-{refund.id}")
-        return RefundResult(refund_id=result.id, status=result.status)
+        return self._refund(self._call(self.client.v1.refunds.create, params,
+                                       refund.idempotency_key))
+
+    def find_refund(self, refund, payment_intent_id):
+        """The payment intent's refund whose metadata names this refund row, if an earlier
+        attempt made one: asked before every create, so an idempotency key Stripe has
+        forgotten (after 24 hours) cannot make a second refund."""
+        if not payment_intent_id:
+            return None
+        params = {"payment_intent": payment_intent_id, "limit": 100}
+        while True:
+            page = self._call(self.client.v1.refunds.list, params)
+            for found in page.data:
+                if (found.metadata or {}).get("refund_id") == str(refund.id):
+                    return self._refund(found)
+            if not page.has_more or not page.data:
+                return None
+            params = {**params, "starting_after": page.data[-1].id}
 
     def create_connected_account(self, user_id, email):
         params = {"type": "express", "email": email,
@@ -217,6 +245,11 @@ class StripeGateway:
                                 bool(account.details_submitted))
 
     @staticmethod
+    def _refund(refund) -> RefundResult:
+        status = "failed" if refund.status == "canceled" else refund.status
+        return RefundResult(refund.id, status, refund.amount, (refund.currency or "").upper())
+
+    @staticmethod
     def _transfer(transfer) -> Transfer:
         return Transfer(transfer.id, transfer.amount, transfer.currency.upper(),
                         transfer.destination, (transfer.metadata or {}).get("payout_id", ""))
@@ -241,6 +274,13 @@ class StripeGateway:
             # 401/403: our keys or permissions are wrong, not the payment: retry once fixed.
             raise GatewayError(retryable=status >= 500 or status in (401, 403, 409),
                                gateway_code=code) from error
+
+
+def describe(error: GatewayError) -> str:
+    """What the gateway said, for an operator: its code and message."""
+    cause = error.__cause__
+    detail = getattr(cause, "user_message", None) or (str(cause) if cause else str(error.message))
+    return f"{error.gateway_code or error.code}: {detail}"[:300]
 
 
 def get_gateway() -> PaymentGateway:

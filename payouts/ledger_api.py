@@ -18,7 +18,8 @@ from cpa_network.api.pagination import (
 )
 from cpa_network.errors import NotFound
 from cpa_network.extensions import db
-from payouts import connect, refunds, statements
+from payouts import connect, refunds, request_keys, statements
+from payouts.api import IDEMPOTENCY_422, IDEMPOTENCY_NOTE, idempotent
 from payouts.currency import CURRENCIES
 from payouts.deposits import AmountInvalid
 from payouts.models import USER_KINDS, EscrowRefund, LedgerTransaction, Posting, RefundStatus
@@ -54,6 +55,8 @@ REFUND = register_schema("EscrowRefund", {
                    "amount": {"type": "integer", "description": "Minor units."},
                    "currency": CURRENCY, "status": {"enum": [s.value for s in RefundStatus]},
                    "created_at": TIME}})
+REFUNDS = {"type": "object", "required": ["refunds"],
+           "properties": {"refunds": {"type": "array", "items": REFUND}}}
 ESCROW_REQUEST = {"type": "object", "required": ["amount", "currency"], "properties": {
     "amount": {"type": "integer", "minimum": 1, "description": "Minor units of unused escrow."},
     "currency": CURRENCY}}
@@ -108,21 +111,26 @@ def refund_json(refund: EscrowRefund) -> dict:
 @document("Withdraw unused escrow", roles=("advertiser",), tags=("money",),
           request=ESCROW_REQUEST,
           description="Reserves the amount at once and refunds it to the deposits that brought "
-                      "it (newest first); money held for pending conversions cannot be taken.",
-          responses={201: ("The refunds queued.", {"type": "object", "required": ["refunds"],
-                                                   "properties": {"refunds": {
-                                                       "type": "array", "items": REFUND}}}),
+                      "it (newest first); money held for pending conversions cannot be taken."
+                      "\n\n" + IDEMPOTENCY_NOTE,
+          responses={200: ("A replay of an `Idempotency-Key`: the refunds it queued, as they "
+                           "are now.", REFUNDS),
+                     201: ("The refunds queued.", REFUNDS),
                      409: ("`insufficient_funds` or `nothing_to_refund`.", ref("Error")),
-                     422: ("`amount_invalid` or `currency_unsupported`.", ref("Error"))})
+                     422: ("`amount_invalid`, `currency_unsupported`, " + IDEMPOTENCY_422 + ".",
+                           ref("Error"))})
 @requires_role("advertiser")
 def withdraw_escrow():
+    user_id = api_user().id
+    key = request_keys.api_key(user_id, request.headers.get(request_keys.HEADER))
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise AmountInvalid(_l("Send a JSON object with an integer amount in minor units and a "
                                "currency."), fields={"amount": [_l("Required.")]})
-    made = refunds.withdraw_escrow(api_user().id, body.get("amount"), body.get("currency"))
+    made, first = refunds.withdraw_escrow_once(user_id, body.get("amount"), body.get("currency"),
+                                               key)
     db.session.commit()
-    return jsonify(refunds=[refund_json(r) for r in made]), 201
+    return idempotent(jsonify(refunds=[refund_json(r) for r in made]), first)
 
 
 PAYOUT_ACCOUNT = register_schema("PayoutAccount", {

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -211,12 +212,17 @@ class RefundStatus(StrEnum):
 
 
 class EscrowRefund(db.Model):
-    """Unused escrow going back to the advertiser: a refund of (part of) one deposit."""
+    """Unused escrow going back to the advertiser: a refund of (part of) one deposit. One
+    withdrawal request may span deposits: its refunds share the request key, parts 0, 1, ..."""
 
     __tablename__ = "escrow_refunds"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status_known"),
+        CheckConstraint("request_part >= 0", name="request_part_not_negative"),
+        # A request key makes one withdrawal: a replay's part 0 is refused (NULLs never clash).
+        UniqueConstraint("request_key", "request_part"),
+        Index("ix_escrow_refunds_status_created_at", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,10 +233,23 @@ class EscrowRefund(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING)
     gateway_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     failure_reason: Mapped[str] = mapped_column(String(300), default="")
+    # The withdrawal request this refund is part of (payouts/request_keys.py), or None.
+    request_key: Mapped[str | None] = mapped_column(String(80))
+    request_part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The job stopped and will not retry by itself (the gateway says the charge is already
+    # refunded, or saw the idempotency key with other parameters): an operator has to look.
+    # The money stays in flight meanwhile.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_error: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     deposit: Mapped[Deposit] = relationship()
+
+    @property
+    def idempotency_key(self) -> str:
+        """Derived from the id alone: every attempt at this refund asks for the same one."""
+        return f"escrow-refund-{self.id}"
 
 
 class StripeEvent(db.Model):
@@ -299,9 +318,11 @@ class Payout(db.Model):
     gateway: Mapped[str] = mapped_column(String(16))
     destination: Mapped[str] = mapped_column(String(255))  # the connected account at request
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Automatic payouts: "auto:<publisher>:<currency>:<ISO week>", so a week pays once.
+    # What makes one request one payout (payouts/request_keys.py): "auto:<publisher>:<currency>:
+    # <ISO week>" (a week pays once), "retry:<failed payout>" (retried once), "web:<user>:<token>"
+    # (a confirmation page), "api:<user>:<Idempotency-Key>".
     request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
-    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
+    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"), index=True)
     transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(300), default="")  # the latest, even if retried

@@ -1,14 +1,16 @@
-"""The operator's payout pages (by status, failed with reasons, retry, totals per day) and
-queue health (RQ's registries: queued, started, failed; failed-job details and requeue)."""
+"""The operator's payout pages (by status, failed with reasons, retry, totals per day), escrow
+refunds still on their way (retry; settle one stopped for review by hand), and queue health
+(RQ's registries: queued, started, failed; failed-job details and requeue)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError, NotFound
 from cpa_network.extensions import db
-from payouts import earnings, payout_reports, queues, reconcile
+from payouts import earnings, payout_reports, queues, reconcile, refunds
 from payouts.models import Payout, PayoutStatus
 from payouts.transfers import failure_label
 
@@ -62,6 +64,51 @@ def retry(payout_id: int):
     else:
         flash(_("Payout %(n)d is queued again.", n=payout_id), "success")
     return redirect(url_for("payouts_admin.payouts"))
+
+
+@bp.route("/refunds", endpoint="refunds")
+@role_required("admin")
+def refunds_page():
+    return render_template("payouts/refunds_admin.html", refunds=refunds.unfinished_refunds(),
+                           form=ConfirmForm())
+
+
+@bp.route("/refunds/<int:refund_id>/retry", methods=["POST"])
+@role_required("admin")
+def retry_refund(refund_id: int):
+    return _refund_action(lambda: refunds.retry_refund(refund_id), _l(
+        "Refund %(n)d is queued again; its job looks for it at the gateway before making it.",
+        n=refund_id))
+
+
+@bp.route("/refunds/<int:refund_id>/resolve", methods=["POST"])
+@role_required("admin")
+def resolve_refund(refund_id: int):
+    """Book a refund stopped for review as the gateway's dashboard shows it."""
+    outcome = request.form.get("outcome")
+    if outcome == "refunded":
+        return _refund_action(lambda: refunds.resolve_refund(refund_id, refunded=True), _l(
+            "Refund %(n)d is booked as returned to the card.", n=refund_id))
+    if outcome == "returned":
+        return _refund_action(lambda: refunds.resolve_refund(refund_id, refunded=False), _l(
+            "Refund %(n)d is back in the advertiser's escrow.", n=refund_id))
+    return redirect(url_for("payouts_admin.refunds"))
+
+
+def _refund_action(action, done_message):
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("payouts_admin.refunds"))
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        if error.http_status == 404:
+            raise
+        flash(error.message, "danger")
+        return redirect(url_for("payouts_admin.refunds"))
+    db.session.commit()
+    flash(str(done_message), "success")
+    return redirect(url_for("payouts_admin.refunds"))
 
 
 @queues_bp.route("")

@@ -8,6 +8,11 @@
 - `requested` for that long with no job waiting in RQ (the enqueue was lost): queue the job.
 
 Payouts stopped for review (`needs_review`) are left to the operator.
+
+Escrow refunds get the same care: one still `pending` after PAYOUT_STUCK_AFTER_S with no gateway
+refund id stored and no job waiting in RQ (a killed job, a lost enqueue, retries used up) is
+queued again; the job asks the gateway for the refund before making one. A refund with its
+gateway id is waiting for Stripe's `refund.updated`; one stopped for review is the operator's.
 """
 
 import logging
@@ -22,7 +27,7 @@ from cpa_network.database import utcnow
 from cpa_network.errors import NotFound
 from cpa_network.extensions import db
 from payouts.gateway import GatewayError, PaymentGateway, gateway_named
-from payouts.models import Payout, PayoutStatus
+from payouts.models import EscrowRefund, Payout, PayoutStatus, RefundStatus
 from payouts.transfers import lock_payout, record_transfer, settle_paid
 from payouts.withdrawals import PayoutTransitionRefused, retry_failed
 
@@ -53,6 +58,7 @@ def reconcile_payouts(now: datetime | None = None,
     for payout_id in _ids(Payout.status == S.REQUESTED, Payout.requested_at < cutoff):
         report[f"requested_{'requeued' if requeue(payout_id) else 'queued'}"] += 1
         db.session.commit()
+    report.update(requeue_stuck_refunds(cutoff))
     if report:
         log.info("reconciler: %s", dict(report))
     return dict(report)
@@ -83,6 +89,21 @@ def requeue(payout_id: int) -> bool:
     forget_failed_job(payout_id)
     enqueue_payout(payout_id)
     return True
+
+
+def requeue_stuck_refunds(cutoff: datetime) -> Counter:
+    """Queue the job of each escrow refund left pending since before `cutoff`."""
+    from payouts.tasks import requeue_refund
+
+    report: Counter = Counter()
+    stuck = db.session.scalars(select(EscrowRefund.id).where(
+        EscrowRefund.status == RefundStatus.PENDING, EscrowRefund.created_at < cutoff,
+        EscrowRefund.gateway_refund_id.is_(None), EscrowRefund.needs_review.is_(False))
+        .order_by(EscrowRefund.id)).all()
+    for refund_id in stuck:
+        report[f"refund_{'requeued' if requeue_refund(refund_id) else 'queued'}"] += 1
+        db.session.commit()  # releases the enqueue
+    return report
 
 
 def retry_payout(payout_id: int) -> Payout:

@@ -4,27 +4,47 @@ Only the escrow balance can be withdrawn; money held for pending conversions is 
 accounts and is never touched. The money moves in two steps, so a crash between our database
 and the gateway never loses or doubles it:
 
-    request:   escrow -> refund in flight        (under the escrow row lock; InsufficientFunds)
-    job:       the gateway refund, idempotency key per refund row
+    request:   escrow -> refund in flight        (under the deposit row locks; InsufficientFunds)
+    job:       the refund found at the gateway (metadata.refund_id), or else made there with
+               the idempotency key `escrow-refund-<id>`, under the refund's row lock
     settled:   refund in flight -> gateway clearing   (the money left the platform)
     or failed: refund in flight -> escrow             (the money is back)
+    or review: nothing posted, the money stays in flight for an operator
+
+Looking before making is what keeps a job retried after Stripe forgot the key (24 hours) from
+refunding twice. A refusal that may mean the money already went back to the card
+(`charge_already_refunded`, `amount_too_large`, a key seen with other parameters) is not a
+failure: returning that money to escrow could let it be refunded twice, so the refund stops for
+review (`needs_review`, the operator's refunds page). A request key (payouts/request_keys.py)
+makes a confirmation sent twice refund once; the reconciler requeues refunds left pending.
 """
+
+import logging
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpa_network.database import utcnow
-from cpa_network.errors import DomainError
+from cpa_network.errors import DomainError, NotFound
 from cpa_network.extensions import db
-from cpa_network.jobs import enqueue_after_commit
-from payouts import escrow, ledger
+from payouts import escrow, ledger, request_keys
 from payouts.currency import format_money
 from payouts.deposits import validate_amount
-from payouts.gateway import GatewayError, PaymentGateway, RefundResult, gateway_named
+from payouts.gateway import (
+    GatewayError,
+    IdempotencyMismatch,
+    PaymentGateway,
+    describe,
+    gateway_named,
+)
 from payouts.ledger import InsufficientFunds
 from payouts.models import AccountKind, Deposit, DepositStatus, EscrowRefund, RefundStatus
+from payouts.request_keys import RequestKeyTaken
 
+log = logging.getLogger(__name__)
 K = AccountKind
+# Gateway refusals that may mean the money already went back to the card: an operator looks.
+REVIEW_CODES = frozenset({"charge_already_refunded", "amount_too_large"})
 
 
 class NothingToRefund(DomainError):
@@ -33,14 +53,17 @@ class NothingToRefund(DomainError):
     default_message = _l("There is no deposit left to refund this amount to.")
 
 
-def withdraw_escrow(advertiser_id: int, amount: int, currency: str) -> list[EscrowRefund]:
-    """Reserve `amount` of unused escrow and queue refunds of the deposits that brought it."""
+class RefundTransitionRefused(DomainError):
+    code = "refund_state"
+    http_status = 409
+    default_message = _l("Only a refund still on its way can be retried.")
+
+
+def withdraw_escrow(advertiser_id: int, amount: int, currency: str,
+                    request_key: str | None = None) -> list[EscrowRefund]:
+    """Reserve `amount` of unused escrow and queue refunds of the deposits that brought it.
+    With a request key, `RequestKeyTaken` if a twin request made the withdrawal first."""
     amount, code = validate_amount(amount, currency)
-    available = escrow.escrow_balance(advertiser_id, code)
-    if amount > available:
-        raise InsufficientFunds(message=_l(
-            "You can withdraw at most %(available)s: the rest is held for pending conversions "
-            "or already spent.", available=format_money(available, code)))
     deposits = db.session.scalars(
         select(Deposit).where(Deposit.owner_id == advertiser_id,
                               Deposit.account_kind == AccountKind.ADVERTISER_ESCROW,
@@ -48,6 +71,13 @@ def withdraw_escrow(advertiser_id: int, amount: int, currency: str) -> list[Escr
                               Deposit.status == DepositStatus.SUCCEEDED,
                               Deposit.refunded_amount < Deposit.amount)
         .order_by(Deposit.id.desc()).with_for_update()).all()
+    if request_key is not None and refunds_with_key(request_key):
+        raise RequestKeyTaken()  # a twin held these deposits; we waited for its commit
+    available = escrow.escrow_balance(advertiser_id, code)
+    if amount > available:
+        raise InsufficientFunds(message=_l(
+            "You can withdraw at most %(available)s: the rest is held for pending conversions "
+            "or already spent.", available=format_money(available, code)))
     if sum(d.refundable for d in deposits) < amount:
         raise NothingToRefund()
     refunds, left = [], amount
@@ -55,16 +85,46 @@ def withdraw_escrow(advertiser_id: int, amount: int, currency: str) -> list[Escr
         if not left:
             break
         part = min(left, deposit.refundable)
-        refunds.append(_reserve(deposit, part))
+        refunds.append(_reserve(deposit, part, request_key, len(refunds)))
         left -= part
     return refunds
 
 
-def _reserve(deposit: Deposit, amount: int) -> EscrowRefund:
+def withdraw_escrow_once(advertiser_id: int, amount: int, currency: str,
+                         request_key: str | None) -> tuple[list[EscrowRefund], bool]:
+    """The advertiser's withdrawal (the balance page, the API): its refunds, and True if this
+    call made them. A replayed request key answers the refunds the key made and moves nothing;
+    the same key with another amount or currency is `IdempotencyKeyReused`."""
+    if request_key is None:
+        return withdraw_escrow(advertiser_id, amount, currency), True
+    amount, code = validate_amount(amount, currency)
+    made = refunds_with_key(request_key)
+    if not made:
+        try:
+            return withdraw_escrow(advertiser_id, amount, code, request_key), True
+        except RequestKeyTaken as taken:
+            made = refunds_with_key(request_key)  # the twin that made us wait committed them
+            if not made:
+                raise (taken.__cause__ or taken) from None
+    request_keys.check_same(
+        (made[0].advertiser_id, sum(r.amount for r in made), made[0].currency),
+        (advertiser_id, amount, code))
+    return made, False
+
+
+def refunds_with_key(request_key: str) -> list[EscrowRefund]:
+    return list(db.session.scalars(select(EscrowRefund).where(
+        EscrowRefund.request_key == request_key).order_by(EscrowRefund.request_part)))
+
+
+def _reserve(deposit: Deposit, amount: int, request_key: str | None,
+             part: int) -> EscrowRefund:
     refund = EscrowRefund(deposit_id=deposit.id, advertiser_id=deposit.owner_id,
                           amount=amount, currency=deposit.currency,
-                          status=RefundStatus.PENDING.value, failure_reason="")
-    db.session.add(refund)
+                          status=RefundStatus.PENDING.value, failure_reason="",
+                          request_key=request_key, request_part=part, needs_review=False,
+                          last_error="")
+    request_keys.insert_once(refund)  # before the deposit changes: a clash undoes nothing
     deposit.refunded_amount += amount
     db.session.flush()
     owner, code = deposit.owner_id, deposit.currency
@@ -73,29 +133,85 @@ def _reserve(deposit: Deposit, amount: int) -> EscrowRefund:
         ledger.transfer(ledger.account(K.ADVERTISER_ESCROW, owner, code),
                         ledger.account(K.REFUND_IN_FLIGHT, owner, code), amount),
         "escrow_withdrawal", {"refund": refund.id, "deposit": deposit.id, "advertiser": owner})
-    from payouts.tasks import REFUND_RETRY, send_refund  # tasks.py imports this module
+    from payouts.tasks import enqueue_refund  # tasks.py imports this module
 
-    enqueue_after_commit(send_refund, refund.id, queue="payouts", job_id=f"refund-{refund.id}",
-                         retry=REFUND_RETRY)
+    enqueue_refund(refund.id)
     return refund
 
 
-def send_to_gateway(refund_id: int, gateway: PaymentGateway | None = None) -> EscrowRefund:
-    """The job's work: ask the gateway to refund, then settle. Safe to run twice."""
-    refund = db.session.get(EscrowRefund, refund_id)
-    if refund is None or refund.status != RefundStatus.PENDING:
-        return refund
+def lock_refund(refund_id: int, skip_locked: bool = False) -> EscrowRefund | None:
+    """The refund row, locked until the transaction ends (None: missing, or locked elsewhere
+    when `skip_locked`)."""
+    return db.session.scalar(
+        select(EscrowRefund).where(EscrowRefund.id == refund_id)
+        .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
+
+
+def send_to_gateway(refund_id: int, gateway: PaymentGateway | None = None) -> EscrowRefund | None:
+    """The job's work: find the refund at the gateway or make it, then settle. Safe to run
+    twice, concurrently (the row lock is held across the gateway calls; a second job skips a
+    row the first holds), or after the gateway forgot the idempotency key."""
+    refund = lock_refund(refund_id, skip_locked=True)
+    if refund is None or refund.status != RefundStatus.PENDING or refund.needs_review:
+        return refund  # missing or held by a running job; settled; or an operator's to decide
+    intent = refund.deposit.payment_intent_id or ""
     try:
         gateway = gateway or gateway_named(refund.deposit.gateway)
-        result = gateway.refund(refund, refund.deposit.payment_intent_id or "")
+        result = gateway.find_refund(refund, intent) or gateway.refund(refund, intent)
+    except IdempotencyMismatch as error:
+        return stop_for_review(refund, f"idempotency key {refund.idempotency_key} was already "
+                                       f"used with other parameters ({describe(error)})")
     except GatewayError as error:
         if error.retryable:
             raise  # the job retries; the money stays in flight meanwhile
-        result = RefundResult(refund_id="", status="failed")
+        if error.gateway_code in REVIEW_CODES:
+            return stop_for_review(refund, describe(error))
         refund.failure_reason = error.gateway_code[:300]
-    if result.refund_id:
-        refund.gateway_refund_id = result.refund_id
+        return settle_refund(refund, "failed")
+    if not result.matches(refund):
+        return stop_for_review(refund, f"gateway refund {result.refund_id} ({result.amount} "
+                                       f"{result.currency}) does not match this refund")
+    refund.gateway_refund_id = result.refund_id
+    refund.last_error = ""
     return settle_refund(refund, result.status)
+
+
+def stop_for_review(refund: EscrowRefund, error: str) -> EscrowRefund:
+    """Stop without posting anything: the money stays in flight until an operator decides."""
+    log.error("escrow refund %s needs review: %s", refund.id, error)
+    refund.needs_review = True
+    refund.last_error = error[:300]
+    return refund
+
+
+def retry_refund(refund_id: int) -> EscrowRefund:
+    """The operator's retry of a pending refund (stopped for review or not): queue its job
+    again now; it looks for the refund at the gateway before making one."""
+    refund = lock_refund(refund_id)
+    if refund is None:
+        raise NotFound()
+    if refund.status != RefundStatus.PENDING:
+        raise RefundTransitionRefused()
+    refund.needs_review = False
+    from payouts.tasks import requeue_refund  # tasks.py imports this module
+
+    requeue_refund(refund.id)
+    return refund
+
+
+def resolve_refund(refund_id: int, refunded: bool) -> EscrowRefund:
+    """The operator looked at the gateway's dashboard for a refund stopped for review: the
+    money went back to the card (`refunded`: settled as refunded) or it did not (back to
+    escrow). Booked once, like the job's own outcome."""
+    refund = lock_refund(refund_id)
+    if refund is None:
+        raise NotFound()
+    if refund.status != RefundStatus.PENDING or not refund.needs_review:
+        raise RefundTransitionRefused(_l("Only a refund stopped for review can be settled "
+                                         "by hand."))
+    if not refunded:
+        refund.failure_reason = "returned by an operator"
+    return settle_refund(refund, "succeeded" if refunded else "failed")
 
 
 def settle_refund(refund: EscrowRefund, gateway_status: str) -> EscrowRefund:
@@ -123,8 +239,16 @@ def settle_refund(refund: EscrowRefund, gateway_status: str) -> EscrowRefund:
     ledger.post_transaction(f"refund:{refund.id}:{'returned' if late_failure else 'settle'}",
                             ledger.transfer(source, destination, refund.amount), reason, refs)
     refund.status = gateway_status
+    refund.needs_review = False
     refund.settled_at = utcnow()
     return refund
+
+
+def unfinished_refunds(limit: int = 200) -> list[EscrowRefund]:
+    """Pending refunds for the operator, those stopped for review first, then oldest first."""
+    return list(db.session.scalars(
+        select(EscrowRefund).where(EscrowRefund.status == RefundStatus.PENDING)
+        .order_by(EscrowRefund.needs_review.desc(), EscrowRefund.id).limit(limit)))
 
 
 def recent_refunds(advertiser_id: int, limit: int = 20) -> list[EscrowRefund]:

@@ -39,7 +39,8 @@ def send_payouts(payout_ids: list[int]) -> dict[str, int]:
 
 @task
 def reconcile_payouts() -> dict:
-    """Every 10 minutes: settle or retry payouts that crashed jobs left unfinished."""
+    """Every 10 minutes: settle or retry payouts that crashed jobs left unfinished, and queue
+    again escrow refunds left pending."""
     return reconcile.reconcile_payouts()
 
 
@@ -80,9 +81,9 @@ def enqueue_payout(payout_id: int) -> None:
                          job_timeout=current_app.config["PAYOUT_JOB_TIMEOUT_S"])
 
 
-def _payout_job(payout_id: int) -> Job | None:
+def _job(job_id: str) -> Job | None:
     try:
-        return Job.fetch(payout_job_id(payout_id), connection=redis_connection())
+        return Job.fetch(job_id, connection=redis_connection())
     except NoSuchJobError:
         return None
 
@@ -100,12 +101,40 @@ def enqueue_payout_batches(payout_ids: list[int]) -> None:
 
 def payout_job_waiting(payout_id: int) -> bool:
     """True if RQ holds this payout's job queued, scheduled (a retry) or running."""
-    job = _payout_job(payout_id)
-    return job is not None and job.get_status() in WAITING
+    return _waiting(payout_job_id(payout_id))
 
 
 def forget_failed_job(payout_id: int) -> None:
     """Drop the payout's job from the failed registry: it is about to run again, same id."""
-    job = _payout_job(payout_id)
+    _forget_failed(payout_job_id(payout_id))
+
+
+def refund_job_id(refund_id: int) -> str:
+    return f"refund-{refund_id}"
+
+
+def enqueue_refund(refund_id: int) -> None:
+    """Queue the escrow refund job once the current transaction commits."""
+    enqueue_after_commit(send_refund, refund_id, queue="payouts",
+                         job_id=refund_job_id(refund_id), retry=REFUND_RETRY)
+
+
+def requeue_refund(refund_id: int) -> bool:
+    """Queue the refund job (after commit) unless RQ already has it waiting; False if it does."""
+    job_id = refund_job_id(refund_id)
+    if _waiting(job_id):
+        return False
+    _forget_failed(job_id)
+    enqueue_refund(refund_id)
+    return True
+
+
+def _waiting(job_id: str) -> bool:
+    job = _job(job_id)
+    return job is not None and job.get_status() in WAITING
+
+
+def _forget_failed(job_id: str) -> None:
+    job = _job(job_id)
     if job is not None and job.get_status() == JobStatus.FAILED:
         get_queue("payouts").failed_job_registry.remove(job)

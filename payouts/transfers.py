@@ -42,6 +42,7 @@ from payouts.gateway import (
     GatewayError,
     IdempotencyMismatch,
     PaymentGateway,
+    describe,
     gateway_named,
     get_gateway,
 )
@@ -264,9 +265,3 @@ def stop_for_review(payout: Payout, error: str) -> str:
     payout.needs_review = True
     payout.last_error = error[:300]
     return "needs_review"
-
-
-def describe(error: GatewayError) -> str:
-    cause = error.__cause__
-    detail = getattr(cause, "user_message", None) or (str(cause) if cause else str(error.message))
-    return f"{error.gateway_code or error.code}: {detail}"[:300]

@@ -18,7 +18,7 @@ from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from cpa_network.navigation import NavItem
-from payouts import deposits, refunds, statements
+from payouts import deposits, refunds, request_keys, statements
 from payouts.currency import CURRENCIES, DEFAULT_CURRENCY, format_money
 from payouts.forms import DepositForm, WithdrawForm
 from payouts.gateway import GatewayError, get_gateway
@@ -35,10 +35,13 @@ NAV = (
             _l("Every account and transaction, and whether the books balance.")),
     NavItem("admin", "payouts_admin.payouts", _l("Payouts"),
             _l("Payouts by status, failures with reasons and retries, totals per day.")),
+    NavItem("admin", "payouts_admin.refunds", _l("Refunds"),
+            _l("Escrow refunds still on their way, and those stopped for your review.")),
     NavItem("admin", "queues_admin.queue_health", _l("Queues"),
             _l("Queued, running and failed jobs per queue; requeue failed ones.")),
 )
 HISTORY_PAGE_SIZE = 30
+ALREADY_WITHDRAWN = _l("You already confirmed this withdrawal; it is listed below.")
 
 
 def init_money_filters(app: Flask) -> None:
@@ -111,18 +114,25 @@ def withdraw():
     form = WithdrawForm()
     if not form.validate_on_submit():
         return _balance_page(withdraw_form=form, status=422)
-    if form.confirmed.data != "yes":
+    # Only the confirmation page's own button confirms: its one-time token is the request key.
+    if form.confirmed.data != "yes" or not form.request_token.data:
+        form.request_token.data = request_keys.new_token()  # this confirmation's, once
         return render_template("payouts/confirm.html", form=form, action="withdraw",
                                gateway=get_gateway(), amount=form.minor_amount)
     try:
-        refunds.withdraw_escrow(current_user.id, form.minor_amount, form.currency.data)
+        _refunds, made = refunds.withdraw_escrow_once(
+            current_user.id, form.minor_amount, form.currency.data,
+            request_keys.web_key(current_user.id, form.request_token.data))
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(url_for("payouts.balance"))
     db.session.commit()
-    flash(_("%(amount)s is on its way back to your card.",
-            amount=format_money(form.minor_amount, form.currency.data)), "success")
+    if made:
+        flash(_("%(amount)s is on its way back to your card.",
+                amount=format_money(form.minor_amount, form.currency.data)), "success")
+    else:
+        flash(str(ALREADY_WITHDRAWN), "info")
     return redirect(url_for("payouts.balance"))
 
 

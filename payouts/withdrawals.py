@@ -5,6 +5,8 @@ goes from the publisher's available balance to payout in flight (`payout:<id>:re
 the available account's row lock, so concurrent requests can never overdraw it. The payout job
 (payouts/transfers.py) is enqueued after the commit. A payout then settles once, either way
 (`payout:<id>:settle`): paid (in flight -> paid out) or failed (in flight -> available).
+A request key (UNIQUE, payouts/request_keys.py) makes a confirmation or an API call sent twice,
+and an operator's retry of a failed payout, one payout.
 
     requested -> submitting -> submitted -> paid
          \\            \\
@@ -13,19 +15,20 @@ the available account's row lock, so concurrent requests can never overdraw it. 
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from cpa_network.accounts.models import User
 from cpa_network.accounts.services import AccountBlocked
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from cpa_network.extensions import db
-from payouts import ledger
+from payouts import ledger, request_keys
 from payouts.connect import usable_account
 from payouts.currency import format_money, to_minor
 from payouts.deposits import validate_amount
 from payouts.ledger import InsufficientFunds
 from payouts.models import AccountKind, Payout, PayoutAccount, PayoutStatus
+from payouts.request_keys import RequestKeyTaken
 
 S = PayoutStatus
 K = AccountKind
@@ -58,6 +61,17 @@ class PayoutTransitionRefused(DomainError):
     code = "payout_state"
     http_status = 409
     default_message = _l("The payout cannot change to that state.")
+
+
+class AlreadyRetried(PayoutTransitionRefused):
+    """A failed payout is retried once; to try again, retry the retry."""
+
+    code = "already_retried"
+
+    def __init__(self, payout_id: int, retry_id: int):
+        self.retry_id = retry_id
+        super().__init__(_l("Payout %(old)d was already retried as payout #%(new)d.",
+                            old=payout_id, new=retry_id))
 
 
 def network_minimum(currency: str) -> int:
@@ -104,8 +118,7 @@ def request_withdrawal(publisher: User, amount: int, currency: str, *, automatic
                     request_key=request_key, retry_of_id=retry_of.id if retry_of else None,
                     attempts=0, last_error="", needs_review=False, failure_code="",
                     failure_reason="", requested_at=utcnow())
-    db.session.add(payout)
-    db.session.flush()
+    request_keys.insert_once(payout)  # RequestKeyTaken: a twin request has the key
     try:
         ledger.post_transaction(
             f"payout:{payout.id}:reserve",
@@ -123,13 +136,57 @@ def request_withdrawal(publisher: User, amount: int, currency: str, *, automatic
     return payout
 
 
+def withdraw(publisher: User, amount: int, currency: str,
+             request_key: str | None = None) -> tuple[Payout, bool]:
+    """A publisher's own withdrawal (the earnings page, the API): the payout, and True if this
+    call made it. A replayed request key answers the payout the key made and moves nothing;
+    the same key with another amount or currency is `IdempotencyKeyReused`."""
+    if request_key is None:
+        return request_withdrawal(publisher, amount, currency), True
+    amount, code = validate_amount(amount, currency)
+    made = payout_with_key(request_key)
+    if made is None:
+        try:
+            return request_withdrawal(publisher, amount, code, request_key=request_key), True
+        except RequestKeyTaken as taken:
+            made = payout_with_key(request_key)  # the twin that made us wait committed it
+            if made is None:
+                raise taken.__cause__ from None
+    request_keys.check_same((made.publisher_id, made.amount, made.currency),
+                            (publisher.id, amount, code))
+    return made, False
+
+
+def payout_with_key(request_key: str) -> Payout | None:
+    return db.session.scalar(select(Payout).where(Payout.request_key == request_key))
+
+
 def retry_failed(failed: Payout) -> Payout:
     """A new payout for a failed one's amount, if it is still available (no threshold check:
-    the operator retries what the publisher once asked for)."""
+    the operator retries what the publisher once asked for). Once per failed payout: the
+    request key `retry:<id>` is UNIQUE, and a second retry is `AlreadyRetried`. The caller
+    holds the failed payout's row lock, so concurrent retries take their turns."""
     if failed.status != S.FAILED:
         raise PayoutTransitionRefused(_l("Only a failed payout can be retried."))
-    publisher = db.session.get(User, failed.publisher_id)
-    return request_withdrawal(publisher, failed.amount, failed.currency, retry_of=failed)
+    key = f"retry:{failed.id}"
+    earlier = _retry_of(failed.id, key)
+    if earlier is None:
+        publisher = db.session.get(User, failed.publisher_id)
+        try:
+            return request_withdrawal(publisher, failed.amount, failed.currency,
+                                      request_key=key, retry_of=failed)
+        except RequestKeyTaken as taken:
+            earlier = _retry_of(failed.id, key)
+            if earlier is None:
+                raise taken.__cause__ from None
+    raise AlreadyRetried(failed.id, earlier.id)
+
+
+def _retry_of(payout_id: int, key: str) -> Payout | None:
+    """The retry of a payout (one made before retries had keys has only `retry_of_id`)."""
+    return db.session.scalar(select(Payout).where(
+        or_(Payout.request_key == key, Payout.retry_of_id == payout_id))
+        .order_by(Payout.id).limit(1))
 
 
 def refs_of(payout: Payout) -> dict:

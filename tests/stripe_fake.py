@@ -13,9 +13,10 @@ idempotency, like an outage in front of Stripe, so a retry with the same key can
 `delay_next(...)` processes a request and then holds its response back: a client timeout after
 Stripe did the work, or a window in which a test kills the caller.
 
-Objects: Checkout Sessions, Refunds, Connect Express accounts and account links, Transfers
-(create, retrieve, list by `transfer_group` / `destination`). The platform's available balance
-per currency (`balance`) pays transfers; more than it is Stripe's `balance_insufficient`.
+Objects: Checkout Sessions, Refunds (create, retrieve, list by `payment_intent`), Connect
+Express accounts and account links, Transfers (create, retrieve, list by `transfer_group` /
+`destination`). The platform's available balance per currency (`balance`) pays transfers; more
+than it is Stripe's `balance_insufficient`.
 """
 
 import hashlib
@@ -81,6 +82,7 @@ class FakeStripe(ConnectObjects):
         self.route("POST", r"/v1/checkout/sessions", self.create_checkout_session)
         self.route("GET", r"/v1/checkout/sessions/(?P<id>[^/]+)", self.retrieve("checkout.session"))
         self.route("POST", r"/v1/refunds", self.create_refund)
+        self.route("GET", r"/v1/refunds", self.list_refunds)
         self.route("GET", r"/v1/refunds/(?P<id>[^/]+)", self.retrieve("refund"))
         self.route("POST", r"/v1/accounts", self.create_account)
         self.route("GET", r"/v1/accounts/(?P<id>[^/]+)", self.retrieve("account"))
@@ -248,6 +250,18 @@ class FakeStripe(ConnectObjects):
                   "created": int(time.time())}
         self.objects[refund["id"]] = refund
         return 200, refund
+
+    def list_refunds(self, params):
+        """Newest first, optionally those of one payment intent; `limit` (default 10) and
+        `starting_after` page through them as Stripe does."""
+        found = [o for o in list(self.objects.values()) if o.get("object") == "refund"
+                 and params.get("payment_intent") in (None, "", o["payment_intent"])][::-1]
+        if params.get("starting_after"):
+            ids = [r["id"] for r in found]
+            found = found[ids.index(params["starting_after"]) + 1:]
+        limit = int(params.get("limit", 10))
+        return 200, {"object": "list", "url": "/v1/refunds", "data": found[:limit],
+                     "has_more": len(found) > limit}
 
     # --- what happens on Stripe's side, for tests --------------------------------------------
 

@@ -2,6 +2,7 @@
 earn approved money as a publisher, connect a payout account."""
 
 import itertools
+import re
 
 from sqlalchemy import select
 
@@ -79,3 +80,27 @@ def the_payout(payout_id: int | None = None) -> Payout:
     if payout_id is None:
         return db.session.scalar(select(Payout))
     return db.session.get(Payout, payout_id)
+
+
+INPUT_RE = re.compile(r"<input\b[^>]*>")
+ATTRIBUTE_RE = re.compile(r'([a-z_]+)="([^"]*)"')
+
+
+def confirmation_form(client, url: str, amount: str, page: str, currency: str = "USD") -> dict:
+    """Ask for `amount` and return what the confirmation page's form would post, as is."""
+    asked = client.submit(url, {"amount": amount, "currency": currency}, page=page)
+    assert asked.status_code == 200, asked.get_data(as_text=True)[:500]
+    html = asked.get_data(as_text=True)
+    form = html[html.index('class="confirm-actions"'):]
+    fields = [dict(ATTRIBUTE_RE.findall(tag))
+              for tag in INPUT_RE.findall(form[:form.index("</form>")])]
+    return {f["name"]: f.get("value", "") for f in fields if f.get("type") == "hidden"}
+
+
+def ask_and_confirm(client, url: str, amount: str, page: str, currency: str = "USD"):
+    """Ask for `amount` as the page does; if the confirmation page comes, press its button.
+    A refusal of the ask itself (a bad amount) is returned as it is."""
+    asked = client.submit(url, {"amount": amount, "currency": currency}, page=page)
+    if asked.status_code != 200 or 'class="confirm-actions"' not in asked.get_data(as_text=True):
+        return asked
+    return client.post(url, data=confirmation_form(client, url, amount, page, currency))

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from cpa_network.extensions import db
 from payouts import escrow
 from payouts.models import EscrowRefund
+from tests.payouts.helpers import confirmation_form
 from tests.payouts.test_refunds import stripe_funded_advertiser
 
 
@@ -16,8 +17,8 @@ def test_withdrawing_escrow_asks_first(client, app_context, stripe_fake):
     assert asked.status_code == 200 and "Withdraw $300.00?" in asked.get_data(as_text=True)
     assert escrow.escrow_balance(advertiser_id, "USD") == 1000_00
     assert db.session.scalar(select(func.count()).select_from(EscrowRefund)) == 0
-    done = client.submit("/balance/withdraw", {"amount": "300.00", "currency": "USD",
-                                               "confirmed": "yes"}, page="/balance")
+    done = client.post("/balance/withdraw",
+                       data=confirmation_form(client, "/balance/withdraw", "300.00", "/balance"))
     assert done.status_code == 302
     assert escrow.escrow_balance(advertiser_id, "USD") == 700_00
     assert db.session.scalar(select(func.count()).select_from(EscrowRefund)) == 1

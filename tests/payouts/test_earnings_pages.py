@@ -11,12 +11,20 @@ from payouts.models import AccountKind, LedgerTransaction, Payout, PayoutAccount
 from tests.conftest import Browser
 from tests.factories import make_user
 from tests.payouts.conftest import deliver
-from tests.payouts.helpers import connected_publisher, earn, fund_escrow, the_payout
+from tests.payouts.helpers import (
+    ask_and_confirm,
+    connected_publisher,
+    earn,
+    fund_escrow,
+    the_payout,
+)
 
 
 def withdraw(client, amount: str, confirmed: bool = True):
-    data = {"amount": amount, "currency": "USD", "confirmed": "yes" if confirmed else ""}
-    return client.submit("/earnings/withdraw", data, page="/earnings")
+    if confirmed:
+        return ask_and_confirm(client, "/earnings/withdraw", amount, "/earnings")
+    return client.submit("/earnings/withdraw", {"amount": amount, "currency": "USD"},
+                         page="/earnings")
 
 
 def test_earnings_show_each_figure_with_what_it_is_made_of(client, app_context):

@@ -13,6 +13,7 @@ from payouts.tasks import send_refund
 from tests.conftest import run_worker_burst
 from tests.factories import make_user
 from tests.payouts.conftest import deliver
+from tests.payouts.helpers import ask_and_confirm
 from tests.payouts.test_stripe_deposits import paid_checkout, the_deposit
 
 
@@ -24,8 +25,7 @@ def stripe_funded_advertiser(client, stripe_fake, amount="1000.00"):
 
 
 def withdraw(client, amount: str, currency: str = "USD"):
-    return client.submit("/balance/withdraw", {"amount": amount, "currency": currency,
-                                               "confirmed": "yes"}, page="/balance")
+    return ask_and_confirm(client, "/balance/withdraw", amount, "/balance", currency)
 
 
 def the_refund() -> EscrowRefund:

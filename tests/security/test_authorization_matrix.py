@@ -23,6 +23,7 @@ from tests.security import (
     jobs_cases,
     offers_cases,
     publishers_cases,
+    refund_cases,
 )
 
 # Routes whose ids are public by design (tokens and codes people share), with the reason.
@@ -160,6 +161,7 @@ CASES = [
     *jobs_cases.cases(Case),
     Case("payouts_admin.payout", ("admin",), ("publisher",), _payout_view("/admin/payouts/{}")),
     Case("payouts_admin.retry", ("admin",), ("publisher",), _payout_retry),
+    *refund_cases.cases(Case),
     Case("queues_admin.job", ("admin",), ("advertiser",), _failed_job("")),
     Case("queues_admin.requeue", ("admin",), ("publisher",), _failed_job("/requeue")),
     *publishers_cases.cases(Case),
