@@ -116,10 +116,10 @@ def add_conversions(user, count: int, status: str = "approved", days_ago: float 
     db.session.commit()
 
 
-def run_overlapping(app, work) -> list:
-    """Two requests doing `work()`, the second starting after the first has written but before
-    it commits (a double click, a retried call): [first result, second result], an exception
-    standing for the result of a request that failed."""
+def run_overlapping(app, work, second_work=None) -> list:
+    """Two requests doing `work()` (the second `second_work()` if given), the second starting
+    after the first has written but before it commits (a double click, a retried call): [first
+    result, second result], an exception standing for the result of a request that failed."""
     written = threading.Event()
     results: list = [None, None]
 
@@ -128,7 +128,7 @@ def run_overlapping(app, work) -> list:
             if wait_first:
                 written.wait(10)
             try:
-                results[index] = work()
+                results[index] = (second_work or work)() if index else work()
                 written.set()
                 time.sleep(hold_s)
                 db.session.commit()

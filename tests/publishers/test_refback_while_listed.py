@@ -3,9 +3,6 @@ the seller may not change it (from the referral page or the API) until the lot i
 A listing and a refback change at once take the referral's row lock in turn: the change
 either comes first (and the lot shows it) or sees the lot and is refused."""
 
-import threading
-import time
-
 import pytest
 
 from cpa_network.accounts.models import User
@@ -15,7 +12,7 @@ from payouts import commissions
 from publishers import exchange_listing
 from publishers.exchange_models import Lot
 from tests.factories import make_user
-from tests.publishers.exchange_helpers import make_referral
+from tests.publishers.exchange_helpers import make_referral, run_overlapping
 from tests.publishers.test_exchange_api import bearer, check
 
 PRICE = 30_00
@@ -95,38 +92,6 @@ def test_the_api_refuses_a_listed_referrals_refback_with_its_code(client, app_co
     assert refback_of(referral.id) == 8000
 
 
-def in_turn(app, first, second) -> list:
-    """`first()` writes and holds its transaction open for a second; `second()` starts once
-    `first` has written, then both commit: [first result, second result], an exception
-    standing for a request that failed."""
-    written = threading.Event()
-    results: list = [None, None]
-
-    def run(index: int, work, hold_s: float) -> None:
-        with app.app_context():
-            if index:
-                written.wait(10)
-            try:
-                results[index] = work()
-                written.set()
-                time.sleep(hold_s)
-                db.session.commit()
-            except Exception as error:
-                db.session.rollback()
-                results[index] = error
-            finally:
-                written.set()
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(0, first, 1.0)),
-               threading.Thread(target=run, args=(1, second, 0))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
 def racers(seller_id: int, referral_id: int):
     def list_it():
         return exchange_listing.list_referral(db.session.get(User, seller_id), referral_id,
@@ -145,7 +110,7 @@ def test_a_refback_change_while_the_listing_commits_waits_and_is_refused(app, ap
     commissions.set_refback(seller, referral.id, 1000)
     db.session.commit()
     list_it, raise_refback = racers(seller.id, referral.id)
-    listed, changed = in_turn(app, list_it, raise_refback)
+    listed, changed = run_overlapping(app, list_it, raise_refback)
     assert isinstance(listed, int), listed
     assert isinstance(changed, exchange_listing.ReferralListed), changed
     assert refback_of(referral.id) == 1000
@@ -158,7 +123,7 @@ def test_a_listing_while_a_refback_change_commits_lists_with_the_new_refback(app
     commissions.set_refback(seller, referral.id, 1000)
     db.session.commit()
     list_it, raise_refback = racers(seller.id, referral.id)
-    changed, listed = in_turn(app, raise_refback, list_it)
+    changed, listed = run_overlapping(app, raise_refback, list_it)
     assert changed == 8000 and isinstance(listed, int), (changed, listed)
     assert refback_of(referral.id) == 8000
     assert db.session.get(Lot, listed).status == "listed"
