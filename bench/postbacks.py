@@ -5,7 +5,9 @@
 Needs `wrk` (Debian: apt-get install -y wrk), PostgreSQL at BENCH_POSTGRES_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and a `redis-server` binary. It creates
 a database of its own (dropped at the end) and a Redis of its own on a free port, stores
-clicks from distinct addresses an hour old (so no fraud signal holds their conversions), serves
+clicks from distinct addresses an hour old (so no fraud signal holds their conversions) and
+200,000 decided conversions with their log lines (tables the size of a live network's, where a
+plan that reads every row shows), serves
 the app with gunicorn on a free loopback port and loads `/postback` with wrk: `--clients`
 connections, every 10th request a txid the same client sent before (10 % duplicates). It
 prints accepted postbacks per second and the duplicates refused, then checks the database:
@@ -34,11 +36,13 @@ from bench.scratch import scratch_database  # noqa: E402
 
 TARGET_PER_S = 500
 CLICKS = 20_000
+HISTORY = 200_000  # decided conversions stored before the run (bench/seed.py)
 
 
-def prepare(env: dict, clicks_file: Path, advertisers: int) -> str:
+def prepare(env: dict, clicks_file: Path, advertisers: int, history: int = HISTORY) -> str:
     """Schema, funded advertisers with a live offer each (one shared postback secret, so wrk
-    needs one), a publisher's links and their clicks; returns the secret."""
+    needs one), a publisher's links, their clicks and `history` decided conversions; returns
+    the secret."""
     os.environ.update(env)
     from flask_migrate import upgrade
 
@@ -62,7 +66,9 @@ def prepare(env: dict, clicks_file: Path, advertisers: int) -> str:
                                          10_00)
         db.session.flush()
         records = seed.hour_old_clicks(offer_links, publisher.id, CLICKS, "bench")
+        seed.decided_history(offer_links, history)
         db.session.commit()
+        seed.vacuumed(env["DATABASE_URL"])
         clicks_file.write_text("\n".join(r["id"] for r in records) + "\n")
         db.session.remove()
         db.engine.dispose()

@@ -40,6 +40,7 @@ from offers.conversion_models import (
     AWAITING_FUNDS,
     PENDING,
     REJECTED,
+    WAITING_FOR_FUNDS,
     Conversion,
     PublisherPostback,
 )
@@ -124,7 +125,7 @@ FACT_COLUMNS = (
     .scalar_subquery().label("blocked"),
     exists().where(Conversion.advertiser_id == bindparam("advertiser_id"),
                    Conversion.currency == bindparam("currency"),
-                   Conversion.status == AWAITING_FUNDS).label("queue"),
+                   WAITING_FOR_FUNDS).label("queue"),
     fraud.SELF_REFERRAL.label("self_referral"),
     fraud.IP_CONVERSIONS.label("ip_conversions"),
     exists().where(PublisherPostback.publisher_id == bindparam("publisher_id"),

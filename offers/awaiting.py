@@ -19,7 +19,7 @@ from cpa_network.extensions import db
 from cpa_network.notifications.services import MESSAGES, notify
 from offers import conversions, services
 from offers import status as st
-from offers.conversion_models import AWAITING_FUNDS, Conversion
+from offers.conversion_models import WAITING_FOR_FUNDS, Conversion
 from offers.models import Offer
 from payouts.ledger import InsufficientFunds
 
@@ -40,7 +40,7 @@ def awaiting_exists(advertiser_id: int, currency: str) -> bool:
     behind them, so they are funded in the order they came)."""
     return db.session.scalar(select(exists().where(
         Conversion.advertiser_id == advertiser_id, Conversion.currency == currency,
-        Conversion.status == AWAITING_FUNDS)))
+        WAITING_FOR_FUNDS)))
 
 
 def pause_for_funds(offer: Offer, conversion: Conversion) -> None:
@@ -62,7 +62,7 @@ def fund_awaiting(advertiser_id: int, currency: str, now: datetime | None = None
     waiting = list(db.session.scalars(
         select(Conversion).where(Conversion.advertiser_id == advertiser_id,
                                  Conversion.currency == currency,
-                                 Conversion.status == AWAITING_FUNDS)
+                                 WAITING_FOR_FUNDS)
         .order_by(Conversion.created_at, Conversion.id).with_for_update()
         .execution_options(populate_existing=True)))
     funded = []
@@ -85,7 +85,7 @@ def _resume_offers(advertiser_id: int, currency: str) -> None:
         Offer.status == st.PAUSED, Offer.paused_reason == FUNDS).with_for_update())
     for offer in paused:
         if db.session.scalar(select(exists().where(Conversion.offer_id == offer.id,
-                                                   Conversion.status == AWAITING_FUNDS))):
+                                                   WAITING_FOR_FUNDS))):
             continue
         try:
             with db.session.begin_nested():
@@ -100,4 +100,4 @@ def advertisers_waiting() -> list[tuple[int, str]]:
     """(advertiser id, currency) pairs with conversions waiting for funds."""
     return [(advertiser_id, currency) for advertiser_id, currency in db.session.execute(
         select(Conversion.advertiser_id, Conversion.currency)
-        .where(Conversion.status == AWAITING_FUNDS).distinct())]
+        .where(WAITING_FOR_FUNDS).distinct())]
