@@ -89,6 +89,8 @@ class PaymentGateway(Protocol):
 
     def checkout_status(self, session_id: str) -> str: ...
 
+    def checkout_session(self, session_id: str) -> dict | None: ...
+
     def refund(self, refund: EscrowRefund, payment_intent_id: str) -> RefundResult: ...
 
     def find_refund(self, refund: EscrowRefund,
@@ -117,6 +119,9 @@ class SandboxGateway:
 
     def checkout_status(self, session_id):
         return "paid"
+
+    def checkout_session(self, session_id):
+        return None  # nothing exists outside our database: open_checkout credited it at once
 
     def refund(self, refund, payment_intent_id):
         return RefundResult(f"sandbox_re_{refund.id}", "succeeded", refund.amount,
@@ -183,6 +188,11 @@ class StripeGateway:
     def checkout_status(self, session_id):
         session = self._call(self.client.v1.checkout.sessions.retrieve, session_id)
         return session.payment_status if session.status == "complete" else session.status
+
+    def checkout_session(self, session_id):
+        """The session as its webhook event would carry it (a dict; its metadata a mapping)."""
+        session = self._call(self.client.v1.checkout.sessions.retrieve, session_id)
+        return dict(session)
 
     def refund(self, refund, payment_intent_id):
         params = {"payment_intent": payment_intent_id, "amount": refund.amount,

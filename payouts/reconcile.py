@@ -13,6 +13,12 @@ Escrow refunds get the same care: one still `pending` after PAYOUT_STUCK_AFTER_S
 refund id stored and no job waiting in RQ (a killed job, a lost enqueue, retries used up) is
 queued again; the job asks the gateway for the refund before making one. A refund with its
 gateway id is waiting for Stripe's `refund.updated`; one stopped for review is the operator's.
+
+Deposits whose webhook never came: a Stripe deposit still `created` or `pending` that long after
+it was made has its Checkout Session fetched, and what the session says is done by the webhook's
+own handler (payouts.stripe_events): paid is credited once (the credit's ledger key is fixed),
+expired is closed, open is left for the next pass. Without this a payer whose event was lost
+(an endpoint down for longer than Stripe retries, a secret rotated) paid and was never credited.
 """
 
 import logging
@@ -27,7 +33,14 @@ from cpa_network.database import utcnow
 from cpa_network.errors import NotFound
 from cpa_network.extensions import db
 from payouts.gateway import GatewayError, PaymentGateway, gateway_named
-from payouts.models import EscrowRefund, Payout, PayoutStatus, RefundStatus
+from payouts.models import (
+    Deposit,
+    DepositStatus,
+    EscrowRefund,
+    Payout,
+    PayoutStatus,
+    RefundStatus,
+)
 from payouts.transfers import lock_payout, record_transfer, settle_paid
 from payouts.withdrawals import PayoutTransitionRefused, retry_failed
 
@@ -59,6 +72,7 @@ def reconcile_payouts(now: datetime | None = None,
         report[f"requested_{'requeued' if requeue(payout_id) else 'queued'}"] += 1
         db.session.commit()
     report.update(requeue_stuck_refunds(cutoff))
+    report.update(reconcile_deposits(cutoff, gateway))
     if report:
         log.info("reconciler: %s", dict(report))
     return dict(report)
@@ -103,6 +117,33 @@ def requeue_stuck_refunds(cutoff: datetime) -> Counter:
     for refund_id in stuck:
         report[f"refund_{'requeued' if requeue_refund(refund_id) else 'queued'}"] += 1
         db.session.commit()  # releases the enqueue
+    return report
+
+
+DEPOSITS_PER_PASS = 200  # oldest first; the next pass takes the rest
+
+
+def reconcile_deposits(cutoff: datetime, gateway: PaymentGateway | None = None) -> Counter:
+    """Ask Stripe about each unfinished Stripe deposit made before `cutoff`; one transaction
+    each. A gateway error leaves the deposit for the next pass."""
+    from payouts import stripe_events
+
+    report: Counter = Counter()
+    waiting = db.session.execute(select(Deposit.id, Deposit.checkout_session_id).where(
+        Deposit.status.in_((DepositStatus.CREATED, DepositStatus.PENDING)),
+        Deposit.gateway == "stripe", Deposit.checkout_session_id.is_not(None),
+        Deposit.created_at < cutoff).order_by(Deposit.id).limit(DEPOSITS_PER_PASS)).all()
+    for deposit_id, session_id in waiting:
+        try:
+            session = (gateway or gateway_named("stripe")).checkout_session(session_id)
+        except GatewayError as error:
+            log.warning("reconciler: deposit %s: the gateway failed (%s); next pass",
+                        deposit_id, error.gateway_code)
+            report["deposit_gateway_error"] += 1
+            continue
+        outcome = stripe_events.on_session_polled(session, "reconciler") if session else "unknown"
+        db.session.commit()
+        report[f"deposit_{outcome}"] += 1
     return report
 
 

@@ -105,6 +105,17 @@ def on_transfer_reversed(transfer: dict, event_id: str) -> str:
                                      transfer.get("amount_reversed") or 0)
 
 
+def on_session_polled(session: dict, source: str) -> str:
+    """A Checkout Session fetched from Stripe by the reconciler (its webhook never came): the
+    handler its current state's event would have run. "open": the payer has not finished."""
+    status = session.get("status")
+    if status == "complete":
+        return on_session_completed(session, source)
+    if status == "expired":
+        return HANDLERS["checkout.session.expired"](session, source)
+    return str(status or "unknown")
+
+
 HANDLERS = {
     "checkout.session.completed": on_session_completed,
     "checkout.session.async_payment_succeeded": _credit,
