@@ -43,6 +43,7 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_POSTBACK": ("RATELIMIT_POSTBACK", str),
     "RATELIMIT_API": ("RATELIMIT_API", str),
     "RATELIMIT_PIXEL": ("RATELIMIT_PIXEL", str),
+    "RATELIMIT_DEPOSIT_LOOKUP": ("RATELIMIT_DEPOSIT_LOOKUP", str),
     "LAST_SEEN_RESOLUTION_S": ("LAST_SEEN_RESOLUTION_S", int),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "CLICK_REDIS_URL": ("CLICK_REDIS_URL", str),
@@ -124,6 +125,10 @@ class Config:
     # Pixel calls per offer from one address: a customer's browser fires one per order, while a
     # held attribution cookie could otherwise fire conversions with made-up txids at will.
     RATELIMIT_PIXEL = "30 per minute;300 per day"
+    # A pending deposit's page asks Stripe for its Checkout's state, per user; past this the
+    # page shows what we know without asking. Stripe's rate limit is the whole platform's: a
+    # page left refreshing must not spend it for everyone's payouts.
+    RATELIMIT_DEPOSIT_LOOKUP = "10 per minute"
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  # nosec B105 # a method name, not a password
     LAST_SEEN_RESOLUTION_S = 300  # how stale last_seen_at may get before it is rewritten

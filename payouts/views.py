@@ -18,6 +18,7 @@ from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from cpa_network.navigation import NavItem
+from cpa_network.ratelimits import RateLimited, enforce
 from payouts import deposits, refunds, request_keys, statements
 from payouts.currency import CURRENCIES, DEFAULT_CURRENCY, format_money
 from payouts.forms import DepositForm, WithdrawForm
@@ -142,12 +143,21 @@ def deposit_detail(deposit_id: int):
     """Where Stripe sends the payer back. Shows the state; only the webhook credits escrow."""
     made = deposits.deposit_for_user(deposit_id, current_user)
     gateway_status = None
-    if made.status in (DepositStatus.CREATED, DepositStatus.PENDING) and made.checkout_session_id:
+    if (made.status in (DepositStatus.CREATED, DepositStatus.PENDING)
+            and made.checkout_session_id and _may_ask_gateway(current_user.id)):
         try:
             gateway_status = get_gateway().checkout_status(made.checkout_session_id)
         except GatewayError:
             gateway_status = None
     return render_template("payouts/deposit.html", deposit=made, gateway_status=gateway_status)
+
+
+def _may_ask_gateway(user_id: int) -> bool:
+    try:
+        enforce(current_app.config["RATELIMIT_DEPOSIT_LOOKUP"], "deposit_lookup", str(user_id))
+    except RateLimited:
+        return False
+    return True
 
 
 @bp.route("/balance/transactions/<int:transaction_id>")

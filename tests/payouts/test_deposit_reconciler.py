@@ -96,3 +96,19 @@ def test_a_session_that_does_not_match_its_deposit_credits_nothing(client, app_c
     assert reconcile.reconcile_payouts() == {"deposit_unknown_deposit": 1}
     assert the_deposit().status == "pending"
     assert escrow.escrow_balance(advertiser_id, "USD") == 0
+
+
+def test_a_page_left_refreshing_asks_stripe_at_most_the_limit(client, app, app_context,
+                                                               stripe_fake, monkeypatch):
+    """Stripe's rate limit is the platform's: a pending deposit's page asks it about the
+    Checkout at most RATELIMIT_DEPOSIT_LOOKUP times per user, and past that still answers."""
+    monkeypatch.setitem(app.config, "RATELIMIT_DEPOSIT_LOOKUP", "3 per minute")
+    paid_checkout(client, stripe_fake, "300.00")
+    deposit = the_deposit()
+
+    pages = [client.get(f"/balance/deposits/{deposit.id}") for _ in range(5)]
+
+    assert [page.status_code for page in pages] == [200] * 5
+    assert ["Stripe has your payment." in page.get_data(as_text=True)
+            for page in pages] == [True] * 3 + [False] * 2
+    assert session_lookups(stripe_fake) == 3
