@@ -114,6 +114,9 @@ class Conversion(db.Model):
 # use the partial index only when the query states the index's predicate; with the status as a
 # parameter it scanned every conversion, on every postback.
 WAITING_FOR_FUNDS = Conversion.status == literal_column("'awaiting_funds'")
+# Held for the operator's fraud review and not decided yet (the same reason).
+HELD_UNDECIDED = (Conversion.held.is_(True), Conversion.status.in_(
+    (literal_column("'pending'"), literal_column("'awaiting_funds'"))))
 
 
 class CapUsage(db.Model):

@@ -21,7 +21,7 @@ from cpa_network.database import usable_day, utcnow
 from cpa_network.errors import DomainError, NotFound, ValidationFailed
 from cpa_network.extensions import db
 from offers import conversions
-from offers.conversion_models import AWAITING_FUNDS, PENDING, STATUSES, Conversion
+from offers.conversion_models import HELD_UNDECIDED, PENDING, STATUSES, Conversion
 from offers.fraud import BLOCK_REASON
 
 DECISIONS = ("approve", "reject")
@@ -187,9 +187,7 @@ def approve_due(now: datetime | None = None, batch: int = 500) -> int:
 def fraud_queue(limit: int = 200) -> list[Conversion]:
     """Undecided conversions held for review, oldest first."""
     return list(db.session.scalars(
-        select(Conversion).where(Conversion.held.is_(True),
-                                 Conversion.status.in_((PENDING, AWAITING_FUNDS)))
-        .order_by(Conversion.created_at).limit(limit)))
+        select(Conversion).where(*HELD_UNDECIDED).order_by(Conversion.created_at).limit(limit)))
 
 
 def operator_decide(operator: User, conversion_id: int, decision: str,

@@ -7,7 +7,12 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 
 from cpa_network.extensions import db
-from offers.conversion_models import APPROVED, AWAITING_FUNDS, PENDING, REJECTED, Conversion
+from offers.conversion_models import (
+    APPROVED,
+    HELD_UNDECIDED,
+    REJECTED,
+    Conversion,
+)
 
 C = Conversion
 
@@ -57,5 +62,4 @@ def fraud_by_offer(advertiser_id: int, start: datetime, end: datetime) -> dict[i
 
 def fraud_queue_size() -> int:
     """Undecided conversions held for the operator's fraud review."""
-    return db.session.scalar(select(func.count(C.id)).where(
-        C.held.is_(True), C.status.in_((PENDING, AWAITING_FUNDS)))) or 0
+    return db.session.scalar(select(func.count(C.id)).where(*HELD_UNDECIDED)) or 0

@@ -36,11 +36,18 @@ def notify_many(kind: str, items: list[tuple[int, str, dict]]) -> None:
     if not items:
         return
     keys = {(user_id, key) for user_id, key, _ in items}
-    existing = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key).where(
-        Notification.dedupe_key.in_({key for _, key in keys}))).all())
+    existing = set(db.session.execute(existing_keys(keys)).all())
     db.session.add_all(Notification(user_id=user_id, kind=kind, params=params, dedupe_key=key)
                        for user_id, key, params in items if (user_id, key) not in existing)
     db.session.flush()
+
+
+def existing_keys(keys: set[tuple[int, str]]):
+    """The (user id, dedupe key) pairs of `keys` already notified. The users are named too: the
+    unique index leads with the user, and the keys alone scanned every notification."""
+    return select(Notification.user_id, Notification.dedupe_key).where(
+        Notification.user_id.in_({user_id for user_id, _ in keys}),
+        Notification.dedupe_key.in_({key for _, key in keys}))
 
 
 def render_message(notification: Notification) -> str:
