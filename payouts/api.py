@@ -71,6 +71,26 @@ DEPOSIT_REQUEST = {"type": "object", "required": ["amount", "currency"],
                                               "publisher who is not an advertiser)."}}}
 
 
+# How the money endpoints document the optional `Idempotency-Key` header.
+IDEMPOTENCY_NOTE = (
+    "Send an `Idempotency-Key` header (1 to 64 visible ASCII characters, e.g. a UUID you make "
+    "per request) to make retrying safe: the same key from the same user answers the object "
+    "the first request made, with status 200 and `Idempotent-Replayed: true`, and moves no "
+    "money again; the same key with another amount or currency is refused with 422 "
+    "`idempotency_key_reused`. Keys do not expire. A refused request keeps nothing: sent "
+    "again with its key, it is tried again.")
+IDEMPOTENCY_422 = ("`idempotency_key_invalid` (the header is malformed) or "
+                   "`idempotency_key_reused` (the key made a request with another amount or "
+                   "currency)")
+
+
+def idempotent(body, created: bool, status: int = 201):
+    """The answer of a request that may be a replay of an `Idempotency-Key`."""
+    if created:
+        return body, status
+    return body, 200, {"Idempotent-Replayed": "true"}
+
+
 def deposit_json(deposit: Deposit) -> dict:
     return {
         "id": deposit.id, "amount": deposit.amount, "currency": deposit.currency,
@@ -91,32 +111,40 @@ def deposit_json(deposit: Deposit) -> dict:
                       "never refunded to the card). Sandbox (no Stripe keys): credited at once, "
                       "status `succeeded`. Stripe: status `pending`; send the payer to "
                       "`checkout_url`. The account is credited when Stripe's signed webhook "
-                      "confirms the payment.",
-          responses={201: ("The deposit.", DEPOSIT),
+                      "confirms the payment.\n\n" + IDEMPOTENCY_NOTE + " A replay opens no "
+                      "second Checkout, and a key used for one `account` is refused for the "
+                      "other. A replay that arrives while the first request is still opening "
+                      "the Checkout answers the deposit `created`, without a `checkout_url` "
+                      "yet: get the deposit again a moment later. A deposit whose Checkout "
+                      "could not be opened (502) keeps no key.",
+          responses={200: ("A replay of an `Idempotency-Key`: the deposit it made, as it is "
+                           "now.", DEPOSIT),
+                     201: ("The deposit.", DEPOSIT),
                      403: ("`forbidden`: the `account` is not one your role has.", ref("Error")),
-                     422: ("`amount_invalid`, `currency_unsupported` or `validation_failed` "
-                           "(unknown `account`).", ref("Error")),
+                     422: ("`amount_invalid`, `currency_unsupported`, `validation_failed` "
+                           "(unknown `account`), " + IDEMPOTENCY_422 + ".", ref("Error")),
                      502: ("`gateway_error`: Stripe refused or failed.", ref("Error"))})
 @requires_role("advertiser", "publisher")
 def create_deposit():
     """Sandbox: credited at once (status succeeded). Stripe: pay at `checkout_url`."""
+    user = api_user()
+    key = request_keys.api_key(user.id, request.headers.get(request_keys.HEADER))
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         message = _l("Send a JSON object with an integer amount in minor units and a "
                      "currency, for example {\"amount\": 10000, \"currency\": \"USD\"}.")
         raise AmountInvalid(message, fields={"amount": [message]})
-    user = api_user()
     account = body.get("account") or ("escrow" if user.is_advertiser else "available")
     if not isinstance(account, str) or account not in DEPOSIT_ACCOUNTS:  # a list: unhashable
         raise ValidationFailed(fields={"account": [_l("Use escrow or available.")]})
     kind = DEPOSIT_ACCOUNTS[account]
-    made = deposits.begin_deposit(
+    made, first = deposits.begin_deposit_once(
         user, body.get("amount"), body.get("currency"),
         deposit_return_url,
         external_url("payouts.balance" if kind == AccountKind.ADVERTISER_ESCROW
                      else "earnings.index"),
-        kind=kind)
-    return jsonify(deposit_json(made)), 201
+        kind, key)  # committed: a new deposit by begin_deposit; a replay wrote nothing
+    return idempotent(jsonify(deposit_json(made)), first)
 
 
 @bp.route("/deposits/<int:deposit_id>")
@@ -187,26 +215,6 @@ PAYOUT = register_schema("Withdrawal", {
     },
 })
 WITHDRAWALS = register_schema("Withdrawals", list_schema("withdrawals", ref("Withdrawal")))
-# How the money endpoints document the optional `Idempotency-Key` header.
-IDEMPOTENCY_NOTE = (
-    "Send an `Idempotency-Key` header (1 to 64 visible ASCII characters, e.g. a UUID you make "
-    "per withdrawal) to make retrying safe: the same key from the same user answers the object "
-    "the first request made, with status 200 and `Idempotent-Replayed: true`, and moves no "
-    "money again; the same key with another amount or currency is refused with 422 "
-    "`idempotency_key_reused`. Keys do not expire. A refused request keeps nothing: sent "
-    "again with its key, it is tried again.")
-IDEMPOTENCY_422 = ("`idempotency_key_invalid` (the header is malformed) or "
-                   "`idempotency_key_reused` (the key made a request with another amount or "
-                   "currency)")
-
-
-def idempotent(body, created: bool, status: int = 201):
-    """The answer of a request that may be a replay of an `Idempotency-Key`."""
-    if created:
-        return body, status
-    return body, 200, {"Idempotent-Replayed": "true"}
-
-
 WITHDRAWAL_REQUEST = {"type": "object", "required": ["amount", "currency"],
                       "properties": {"amount": {**MINOR, "description": "Minor units; at least "
                                                 "the minimum payout, at most what is available."},

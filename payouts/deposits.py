@@ -5,6 +5,9 @@ publisher's available balance (to buy lots on the exchange with). Both are credi
 place, `credit_deposit`, called by the Stripe webhook handler (a paid Checkout Session) or at
 once by the sandbox. Its ledger key is fixed per deposit, so the `completed` and
 `async_payment_succeeded` events, retried deliveries and concurrent ones credit the money once.
+
+An API deposit may carry a request key (UNIQUE, payouts/request_keys.py): the same call sent
+again answers the deposit it made and opens no second Checkout.
 """
 
 from collections.abc import Callable
@@ -19,9 +22,10 @@ from cpa_network.errors import DomainError, Forbidden, NotFound, ValidationFaile
 from cpa_network.extensions import db
 from cpa_network.jobs import enqueue_after_commit
 from payouts import currency as currencies
-from payouts import ledger
+from payouts import ledger, request_keys
 from payouts.gateway import GatewayError, PaymentGateway, get_gateway
 from payouts.models import DEPOSIT_KINDS, AccountKind, Deposit, DepositStatus
+from payouts.request_keys import IdempotencyKeyReused, RequestKeyTaken
 
 S = DepositStatus
 CREDIT_LISTENERS = "cpa_escrow_credit_listeners"
@@ -87,9 +91,10 @@ def transition(deposit: Deposit, new: DepositStatus) -> bool:
 
 def create_deposit(owner: User, amount: int, currency: str,
                    gateway: PaymentGateway | None = None,
-                   kind: AccountKind = AccountKind.ADVERTISER_ESCROW) -> Deposit:
+                   kind: AccountKind = AccountKind.ADVERTISER_ESCROW,
+                   request_key: str | None = None) -> Deposit:
     """A new top-up row of the owner's `kind` account. Commit it before `open_checkout`, so a
-    webhook always finds it."""
+    webhook always finds it. `RequestKeyTaken` if a twin request has the key."""
     if kind not in DEPOSIT_KINDS:
         raise ValueError(f"deposits cannot credit {kind}")
     if kind == AccountKind.ADVERTISER_ESCROW and (not owner.is_advertiser or owner.is_blocked):
@@ -100,9 +105,12 @@ def create_deposit(owner: User, amount: int, currency: str,
     gateway = gateway or get_gateway()
     deposit = Deposit(owner_id=owner.id, account_kind=kind.value, amount=amount, currency=code,
                       gateway=gateway.name, status=S.CREATED.value, refunded_amount=0,
-                      failure_reason="")
-    db.session.add(deposit)
-    db.session.flush()
+                      failure_reason="", request_key=request_key)
+    if request_key is None:
+        db.session.add(deposit)
+        db.session.flush()
+    else:
+        request_keys.insert_once(deposit)  # a savepoint: a clash undoes nothing else
     return deposit
 
 
@@ -122,22 +130,57 @@ def open_checkout(deposit: Deposit, success_url: str, cancel_url: str,
 
 def begin_deposit(owner: User, amount: int, currency: str,
                   success_url_for: Callable[[int], str], cancel_url: str,
-                  kind: AccountKind = AccountKind.ADVERTISER_ESCROW) -> Deposit:
+                  kind: AccountKind = AccountKind.ADVERTISER_ESCROW,
+                  request_key: str | None = None) -> Deposit:
     """The request boundary's deposit: commit the row, open the Checkout, commit again.
 
     Two commits on purpose: the row must exist before Stripe can possibly send its webhook.
+    A Checkout that could not be opened frees the request key: the refused call keeps nothing
+    and may be sent again with its key.
     """
-    deposit = create_deposit(owner, amount, currency, kind=kind)
+    deposit = create_deposit(owner, amount, currency, kind=kind, request_key=request_key)
     db.session.commit()
     try:
         deposit = open_checkout(deposit, success_url_for(deposit.id), cancel_url)
     except GatewayError:
         db.session.rollback()
-        close_deposit(lock_deposit(deposit.id), S.FAILED, "the checkout could not be opened")
+        failed = lock_deposit(deposit.id)
+        close_deposit(failed, S.FAILED, "the checkout could not be opened")
+        failed.request_key = None
         db.session.commit()
         raise
     db.session.commit()
     return deposit
+
+
+def begin_deposit_once(owner: User, amount: int, currency: str,
+                       success_url_for: Callable[[int], str], cancel_url: str,
+                       kind: AccountKind, request_key: str | None) -> tuple[Deposit, bool]:
+    """The API's deposit: the deposit, and True if this call made it. A replayed request key
+    answers the deposit the key made, as it is now, and opens no second Checkout; the same key
+    with another amount, currency or account is `IdempotencyKeyReused`."""
+    if request_key is None:
+        return begin_deposit(owner, amount, currency, success_url_for, cancel_url, kind), True
+    amount, code = validate_amount(amount, currency)
+    made = deposit_with_key(request_key)
+    if made is None:
+        try:
+            return begin_deposit(owner, amount, code, success_url_for, cancel_url, kind,
+                                 request_key), True
+        except RequestKeyTaken as taken:
+            made = deposit_with_key(request_key)  # the twin that made us wait committed it
+            if made is None:
+                raise taken.__cause__ from None
+    request_keys.check_same((made.owner_id, made.amount, made.currency),
+                            (owner.id, amount, code))
+    if made.account_kind != kind:
+        raise IdempotencyKeyReused(_l("This Idempotency-Key was already used for a deposit to "
+                                      "another account."))
+    return made, False
+
+
+def deposit_with_key(request_key: str) -> Deposit | None:
+    return db.session.scalar(select(Deposit).where(Deposit.request_key == request_key))
 
 
 def lock_deposit(deposit_id: int) -> Deposit:

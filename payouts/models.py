@@ -196,6 +196,10 @@ class Deposit(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The API's `Idempotency-Key` ("api:<user>:<key>", payouts/request_keys.py): one deposit per
+    # key, however often the call arrives. None: made without a key. Freed if the Checkout
+    # could not be opened, so the refused call may be sent again with its key.
+    request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
 
     @property
     def refundable(self) -> int:
