@@ -9,9 +9,9 @@ from sqlalchemy import func, select, text
 
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
+from cpa_network.notifications import services as notifications
 from offers import attribution, fraud
 from offers.conversion_models import HELD_UNDECIDED, Conversion
-from cpa_network.notifications import services as notifications
 from tests.factories import make_user
 from tests.offers.conversion_helpers import live_setup, postback_url
 
