@@ -44,10 +44,9 @@ class Meter:
     database's backends, the Redis server and this process's children (wrk)."""
 
     def __init__(self, database_url: str, app_pid: int, redis_pid: int):
-        from sqlalchemy.engine import make_url
+        from bench.scratch import psycopg_dsn
 
-        self.dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        self.dsn = psycopg_dsn(database_url)
         self.app_pid, self.redis_pid = app_pid, redis_pid
 
     def _groups(self) -> dict[str, dict[int, float]]:

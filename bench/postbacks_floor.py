@@ -70,9 +70,9 @@ def application(environ, start_response):
 
 
 def main() -> int:
-    from sqlalchemy.engine import make_url
 
     from bench.postbacks import TARGET_PER_S, prepared, serve_and_load
+    from bench.scratch import psycopg_dsn
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -82,8 +82,7 @@ def main() -> int:
     with prepared("cpa_bench_floor", 8) as (env, clicks_file, secret, started):
         statements_file = clicks_file.with_name("statements.pickle")
         statements_file.write_bytes(pickle.dumps(record(env, clicks_file, secret)))
-        dsn = make_url(env["DATABASE_URL"]).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        dsn = psycopg_dsn(env["DATABASE_URL"])
         figures, meter, stored, twice, ledger_ok = serve_and_load(
             "bench.postbacks_floor:application",
             dict(env, FLOOR_DSN=dsn, FLOOR_STATEMENTS=str(statements_file)), clicks_file,

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, event, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.postbacks import TARGET_PER_S, check, prepared  # noqa: E402
+from bench.scratch import psycopg_dsn  # noqa: E402
 
 # What the app runs for an accepted postback, in order (checked on the recording).
 WARM_UP = 40  # postbacks before the recorded one (the clicks cycle over the offers)
@@ -166,8 +166,7 @@ def main() -> int:
                                                                   _started):
         statements = record(env, clicks_file, secret)
         database_url = env["DATABASE_URL"]
-        dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        dsn = psycopg_dsn(database_url)
         engine = create_engine(database_url)
         with engine.connect() as conn:
             clicks = list(conn.scalars(text("SELECT id FROM clicks ORDER BY id")))

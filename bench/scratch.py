@@ -25,3 +25,9 @@ def scratch_database(prefix: str = "cpa_bench") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def psycopg_dsn(database_url: str) -> str:
+    """The SQLAlchemy URL of the app (postgresql+psycopg://...) as a bare psycopg DSN."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)

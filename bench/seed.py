@@ -95,9 +95,9 @@ def vacuumed(database_url: str) -> None:
     counted as the postbacks'. On a connection of its own, in autocommit (the app's begin a
     transaction at checkout)."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
+    from bench.scratch import psycopg_dsn
+
+    dsn = psycopg_dsn(database_url)
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE")
