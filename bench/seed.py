@@ -56,8 +56,8 @@ def decided_history(offer_links, count: int) -> None:
     """`count` conversions decided over the last 90 days, spread over the links (nine in ten
     approved, the rest rejected), each from its own address, with their postback log lines.
     A postback's statements then run against tables of a size a live network has, not empty
-    ones: a plan that reads every row of one shows. Decided conversions hold no money, so the
-    ledger has nothing to add for them."""
+    ones: a plan that reads every row of one shows. Each also has the ledger a live network
+    keeps for it (`ledger_history`)."""
     from sqlalchemy import text
 
     from cpa_network.extensions import db
@@ -87,6 +87,84 @@ def decided_history(offer_links, count: int) -> None:
             json_build_object('txid', txid, 'goal', goal_code), '', 'ok', 200,
             'Conversion recorded', id
         FROM conversions WHERE sub1 = 'history'"""))
+    ledger_history(links)
+
+
+# A decided conversion's ledger: its hold, then its approval or its rejection (payouts/escrow).
+HISTORY_LEDGER = (
+    """CREATE TEMPORARY TABLE history_ids ON COMMIT DROP AS
+       SELECT c.id, c.status, c.payout, c.fee, c.created_at, c.decided_at, c.publisher_id,
+           nextval('ledger_transactions_id_seq') AS hold_id,
+           nextval('ledger_transactions_id_seq') AS settle_id
+       FROM conversions c WHERE c.sub1 = 'history' AND c.advertiser_id = :advertiser
+           AND c.publisher_id = :publisher""",
+    """INSERT INTO ledger_transactions (id, idempotency_key, reason, description, refs,
+           fingerprint, created_at)
+       SELECT c.hold_id, 'conversion:' || c.id || '\\:hold', 'conversion_hold', '',
+           json_build_object('conversion', c.id, 'advertiser', :advertiser,
+               'publisher', c.publisher_id),
+           md5('hold-' || c.id), c.created_at
+       FROM history_ids c
+       UNION ALL
+       SELECT c.settle_id, 'conversion:' || c.id || '\\:settle', CASE c.status
+           WHEN 'approved' THEN 'conversion_approve' ELSE 'conversion_reject' END, '',
+           json_build_object('conversion', c.id, 'advertiser', :advertiser,
+               'publisher', c.publisher_id),
+           md5('settle-' || c.id), c.decided_at
+       FROM history_ids c""",
+    """INSERT INTO ledger_postings (transaction_id, account_id, currency, amount)
+       SELECT transaction_id, account, 'USD', amount FROM (
+           SELECT c.hold_id, leg.account, leg.amount
+           FROM history_ids c, LATERAL (VALUES (:escrow, -(c.payout + c.fee)), (:hold, c.payout),
+               (:pending_fee, c.fee)) AS leg(account, amount)
+           UNION ALL
+           SELECT c.settle_id, leg.account, leg.amount
+           FROM history_ids c, LATERAL (VALUES (:hold, -c.payout), (:available, c.payout),
+               (:pending_fee, -c.fee), (:revenue, c.fee)) AS leg(account, amount)
+           WHERE c.status = 'approved'
+           UNION ALL
+           SELECT c.settle_id, leg.account, leg.amount
+           FROM history_ids c, LATERAL (VALUES (:hold, -c.payout), (:escrow, c.payout + c.fee),
+               (:pending_fee, -c.fee)) AS leg(account, amount)
+           WHERE c.status = 'rejected') AS legs(transaction_id, account, amount)
+       WHERE amount <> 0""",
+    "DROP TABLE history_ids",
+)
+
+
+def ledger_history(links: list[tuple[int, int, int, int]]) -> None:
+    """The ledger transactions and postings of the history's conversions, as escrow.py writes
+    them (two transactions and six or seven postings each), and the balances they leave.
+
+    Without them the ledger tables held a few hundred rows when the seeding's VACUUM ANALYZE
+    ran, so every cached plan on them (the deferred balance check, the foreign key checks, the
+    idempotency key lookup) was a sequential scan, which grew slower with every posting of the
+    measured run: a live network's ledger is the size of its history. The triggers are off
+    while these rows go in (`session_replication_role`); the benchmark's `ledger check` then
+    proves every one of them balanced and every balance equal to its postings."""
+    from sqlalchemy import text
+
+    from cpa_network.extensions import db
+    from payouts import ledger
+    from payouts.models import AccountKind as K
+
+    db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    revenue = ledger.network_account(K.NETWORK_REVENUE, "USD").id
+    for advertiser_id, publisher_id in {(link[2], link[3]) for link in links}:
+        accounts = {"escrow": ledger.account(K.ADVERTISER_ESCROW, advertiser_id, "USD").id,
+                    "hold": ledger.account(K.ADVERTISER_HOLD, advertiser_id, "USD").id,
+                    "pending_fee": ledger.account(K.NETWORK_PENDING_FEE, advertiser_id,
+                                                  "USD").id,
+                    "available": ledger.account(K.PUBLISHER_AVAILABLE, publisher_id, "USD").id,
+                    "revenue": revenue, "advertiser": advertiser_id, "publisher": publisher_id}
+        db.session.flush()
+        for statement in HISTORY_LEDGER:
+            db.session.execute(text(statement), accounts)
+    db.session.execute(text("""
+        UPDATE ledger_accounts a SET balance = s.total
+        FROM (SELECT account_id, sum(amount) AS total FROM ledger_postings GROUP BY account_id) s
+        WHERE a.id = s.account_id"""))
+    db.session.execute(text("SET LOCAL session_replication_role = origin"))
 
 
 def vacuumed(database_url: str) -> None:
