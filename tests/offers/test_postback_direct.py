@@ -2,6 +2,8 @@
 path writes, hands over what it does not write itself before writing anything, and counts a
 call against the rate limit once."""
 
+import threading
+
 import pytest
 from sqlalchemy import event, func, select
 
@@ -175,3 +177,56 @@ def test_the_full_path_alone_still_records(client, app_context, full_path_only, 
     assert statements["direct"] == []
     assert db.session.scalar(select(func.count()).select_from(Conversion)) == 2
     assert_books_balance()
+
+
+def test_postbacks_reuse_one_connection_and_one_that_saw_an_error_goes_back(
+        client, app, app_context, monkeypatch):
+    monkeypatch.setitem(app.config, "FRAUD_IP_CONVERSIONS", 100)  # six from one address
+    offer, link, _click = live_setup()
+    first_postback(client, offer, link)
+    engine = postback_direct._engine(app)
+    checkouts, used = [], []
+
+    def checkout(_dbapi, _record, _proxy):
+        checkouts.append(1)
+
+    def broken(connection, *_args):
+        used.append(connection)
+        raise RuntimeError("the lane broke")
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        for n in range(3):
+            answer = client.get(postback_url(offer, stored_click(link), txid=f"KEPT-{n}"))
+            assert answer.json["status"] == "ok", answer.json
+        assert len(checkouts) == 0  # the first postback's connection, kept
+        with monkeypatch.context() as lane:
+            lane.setattr(postback_direct, "_record", broken)
+            answer = client.get(postback_url(offer, stored_click(link), txid="BROKE"))
+        assert answer.json["status"] == "ok", answer.json  # Flask answered on the full path
+        assert used[0].closed and used[0] not in app.extensions[postback_direct._IDLE]
+        answer = client.get(postback_url(offer, stored_click(link), txid="AFTER"))
+        assert answer.json["status"] == "ok", answer.json
+        assert len(checkouts) <= 1  # another kept one, or a fresh one from the pool
+    finally:
+        event.remove(engine, "checkout", checkout)
+    assert sorted(c.txid for c in conversions()) == \
+        ["AFTER", "BROKE", "FIRST", "KEPT-0", "KEPT-1", "KEPT-2"]
+    assert_books_balance()
+
+
+def test_a_thread_per_request_leaves_no_connection_behind(client, app, app_context,
+                                                            monkeypatch):
+    """A server that starts a thread per request (werkzeug's threaded one): the kept
+    connections are the app's, not a thread's, so none stays checked out when a thread ends."""
+    monkeypatch.setitem(app.config, "FRAUD_IP_CONVERSIONS", 100)
+    offer, link, _click = live_setup()
+    first_postback(client, offer, link)
+    urls = [postback_url(offer, stored_click(link), txid=f"THREAD-{n}") for n in range(16)]
+    answers = []
+    for url in urls:
+        thread = threading.Thread(target=lambda url=url: answers.append(client.get(url).json))
+        thread.start()
+        thread.join()
+    assert [answer["status"] for answer in answers] == ["ok"] * len(urls), answers
+    assert postback_direct._engine(app).pool.checkedout() <= postback_direct.KEEP_IDLE
