@@ -121,6 +121,9 @@ SAME_CONVERSION = (
 FACT_COLUMNS = (
     select(Conversion.id).where(*SAME_CONVERSION)
     .order_by(Conversion.id).limit(1).scalar_subquery().label("duplicate_id"),
+    # a duplicate's answer names its status: reading it here saves a duplicate a round trip
+    select(Conversion.status).where(*SAME_CONVERSION)
+    .order_by(Conversion.id).limit(1).scalar_subquery().label("duplicate_status"),
     select(User.blocked_at.is_not(None)).where(User.id == bindparam("publisher_id"))
     .scalar_subquery().label("blocked"),
     exists().where(Conversion.advertiser_id == bindparam("advertiser_id"),

@@ -161,7 +161,7 @@ def _record(connection, params: dict[str, str], trace: postbacks.Trace,
     query = attribution.facts_params(offer, goal, click.publisher_id, click, data, at)
     facts = attribution.FACTS_AND_ID.first(query, connection)
     if facts.duplicate_id is not None:
-        return _duplicate(connection, query, locale)
+        return _accepted("duplicate", facts.duplicate_id, facts.duplicate_status, locale)
     planned = attribution.plan(offer, goal, click.link_id, click.publisher_id, click, data, at,
                                facts)
     accounts = {kind: getattr(facts, kind.value) for kind in escrow.HOLD_ACCOUNTS}

@@ -80,6 +80,23 @@ def test_a_plain_postback_takes_three_statements_and_none_on_the_session(
     assert_books_balance()
 
 
+def test_a_duplicate_takes_three_statements_and_names_its_original(
+        client, app, app_context, statements):
+    offer, link, _click = live_setup()
+    first_postback(client, offer, link)
+    url = postback_url(offer, stored_click(link), txid="D-2")
+    original = client.get(url).json
+    statements["direct"].clear()
+    answer = client.get(url)
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {**original, "status": "duplicate",
+                           "message": answer.json["message"]}  # same id and status
+    assert answer.json["conversion_status"] == "pending"
+    assert len(statements["direct"]) == 3, statements["direct"]  # click, facts, log line
+    assert "postback_log" in statements["direct"][-1]
+    assert_books_balance()
+
+
 def _written(conversion: Conversion) -> dict:
     """What one postback wrote, less what differs by nature between two (ids, txid, click)."""
     row = {c.key: getattr(conversion, c.key) for c in Conversion.__table__.c
