@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, literal_column, or_, select
+from sqlalchemy import Select, bindparam, exists, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cpa_network.accounts.models import User
@@ -38,6 +38,7 @@ from offers import awaiting, caps, conversions, fraud, outgoing, rules
 from offers import status as st
 from offers.conversion_models import (
     AWAITING_FUNDS,
+    CUSTOMER_GIVEN,
     PENDING,
     REJECTED,
     WAITING_FOR_FUNDS,
@@ -194,12 +195,26 @@ def _check_amount(offer: Offer, goal: Goal, data: ConversionInput) -> int:
 def _check_sequence(offer: Offer, goal: Goal, click: ClickInfo | None, customer: str) -> None:
     if not goal.requires_goal:
         return
-    same = ([Conversion.click_id == click.id] if click else []) + \
-        ([Conversion.customer == customer] if customer else [])
-    if not same or not db.session.scalar(select(exists().where(
-            Conversion.offer_id == offer.id, Conversion.goal_code == goal.requires_goal,
-            Conversion.status != REJECTED, or_(*same)))):
+    reached = earlier_goal_reached(offer.id, goal.requires_goal, click.id if click else None,
+                                   customer)
+    if reached is None or not db.session.scalar(reached):
         raise SequenceIncomplete()
+
+
+def earlier_goal_reached(offer_id: int, goal_code: str, click_id: str | None,
+                         customer: str) -> Select | None:
+    """Whether the click or the customer reached the offer's `goal_code` (a rejected conversion
+    does not count); None if there is neither a click nor a customer to ask about.
+
+    One EXISTS per key, each on its own index (ix_conversions_click, and
+    ix_conversions_offer_goal_customer); an OR of the keys inside one EXISTS could use neither
+    and read every conversion of the offer."""
+    reached = [Conversion.offer_id == offer_id, Conversion.goal_code == goal_code,
+               Conversion.status != REJECTED]
+    by_key = ([exists().where(*reached, Conversion.click_id == click_id)] if click_id else []) \
+        + ([exists().where(*reached, CUSTOMER_GIVEN, Conversion.customer == customer)]
+           if customer else [])
+    return select(or_(*by_key)) if by_key else None
 
 
 def _insert(values: dict) -> Conversion | None:

@@ -28,6 +28,7 @@ PENDING, APPROVED, REJECTED, AWAITING_FUNDS = "pending", "approved", "rejected",
 STATUSES = (PENDING, APPROVED, REJECTED, AWAITING_FUNDS)
 SOURCES = ("postback", "pixel", "promo_code")
 _AWAITING_PREDICATE = "status = 'awaiting_funds'"  # ix_conversions_awaiting's
+_CUSTOMER_PREDICATE = "customer <> ''"  # ix_conversions_offer_goal_customer's
 
 
 class Conversion(db.Model):
@@ -57,6 +58,11 @@ class Conversion(db.Model):
         Index("ix_conversions_awaiting", "advertiser_id", "currency", "created_at",
               postgresql_where=text(_AWAITING_PREDICATE),
               sqlite_where=text(_AWAITING_PREDICATE)),
+        # A goal that requires an earlier one asks whether the customer reached it; most
+        # conversions name no customer and are left out.
+        Index("ix_conversions_offer_goal_customer", "offer_id", "goal_code", "customer",
+              postgresql_where=text(_CUSTOMER_PREDICATE),
+              sqlite_where=text(_CUSTOMER_PREDICATE)),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -114,6 +120,9 @@ class Conversion(db.Model):
 # use the partial index only when the query states the index's predicate; with the status as a
 # parameter it scanned every conversion, on every postback.
 WAITING_FOR_FUNDS = Conversion.status == literal_column("'awaiting_funds'")
+# Names a customer: stated as a literal, so the generic plan of a lookup by customer can use the
+# partial index ix_conversions_offer_goal_customer (the same reason).
+CUSTOMER_GIVEN = Conversion.customer != literal_column("''")
 # Held for the operator's fraud review and not decided yet (the same reason).
 HELD_UNDECIDED = (Conversion.held.is_(True), Conversion.status.in_(
     (literal_column("'pending'"), literal_column("'awaiting_funds'"))))

@@ -52,6 +52,8 @@ class LotSale(db.Model):
         CheckConstraint("buyer_id <> seller_id AND buyer_id <> referral_id",
                         name="buyer_not_party"),
         Index("ix_exchange_sales_due", "status", "guarantee_until"),
+        # A referral's unsettled sale, asked for each referral on the exchange's sell page.
+        Index("ix_exchange_sales_referral_status", "referral_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,39 +5,59 @@ a plan that is cheap on a new table must also be cheap on a full one."""
 import re
 
 from psycopg.sql import Literal
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
+from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from cpa_network.notifications import services as notifications
 from offers import attribution, fraud
 from offers.conversion_models import HELD_UNDECIDED, Conversion
+from publishers import exchange_listing
+from publishers.exchange_models import Lot, LotSale
 from tests.factories import make_user
 from tests.offers.conversion_helpers import live_setup, postback_url
+from tests.publishers.exchange_helpers import sold
 
 HISTORY = 4000  # conversions already stored, half of them approved
 
 
 def _copies_of(conversion: Conversion, count: int,
-               statuses: tuple[str, str] = ("approved", "pending")) -> None:
+               statuses: tuple[str, str] = ("approved", "pending"), **expressions: str) -> None:
     """`count` conversions like `conversion`, each with its own id and txid, every other one
-    of the first status, the rest of the second, and fresh statistics for the planner."""
-    columns = [c.name for c in Conversion.__table__.columns]
+    of the first status, the rest of the second, other columns from `expressions` (SQL of the
+    copy's number `n`), and fresh statistics for the planner."""
     computed = {"id": "nextval('conversions_id_seq')", "txid": "'history-' || n",
                 "status": f"CASE WHEN n % 2 = 0 THEN '{statuses[0]}' ELSE '{statuses[1]}' END",
-                "click_once": "NULL"}
+                "click_once": "NULL", **expressions}
     db.session.execute(text(
-        f"INSERT INTO conversions ({', '.join(columns)}) "
-        f"SELECT {', '.join(computed.get(c, f'c.{c}') for c in columns)} "
-        "FROM conversions c, generate_series(1, :count) AS n WHERE c.id = :id"),
+        _insert_copies(Conversion, "c", computed)
+        + " FROM conversions c, generate_series(1, :count) AS n WHERE c.id = :id"),
         {"count": count, "id": conversion.id})
     db.session.execute(text("ANALYZE conversions"))
+
+
+def _insert_copies(model, source: str, expressions: dict[str, str]) -> str:
+    """`INSERT INTO <model's table> SELECT …` each column as in the row `source` names, but
+    those `expressions` gives (SQL); the FROM is the caller's."""
+    columns = [c.name for c in model.__table__.columns]
+    return (f"INSERT INTO {model.__tablename__} ({', '.join(columns)}) SELECT "
+            + ", ".join(expressions.get(c, f"{source}.{c}") for c in columns))
+
+
+def _custom_plan(statement) -> str:
+    """EXPLAIN of `statement` with its parameters' values written in."""
+    compiled = statement.compile(dialect=db.session.connection().dialect,
+                                 compile_kwargs={"literal_binds": True})
+    return "\n".join(row[0] for row in db.session.execute(text(f"EXPLAIN {compiled}")))
 
 
 def _generic_plan(statement, params: dict) -> str:
     """EXPLAIN of `statement` run as a prepared statement with its generic plan."""
     connection = db.session.connection()
-    compiled = statement.compile(dialect=connection.dialect)
+    # An IN list is sent as one parameter per value (`status_1_1`, `status_1_2`), as the app does.
+    compiled = statement.compile(dialect=connection.dialect,
+                                 compile_kwargs={"render_postcompile": True})
     names: list[str] = []
 
     def placeholder(match: re.Match) -> str:
@@ -46,7 +66,9 @@ def _generic_plan(statement, params: dict) -> str:
         return f"${names.index(match.group(1)) + 1}"
 
     sql = re.sub(r"%\((\w+)\)s", placeholder, str(compiled))
-    types = [compiled.binds[name].type.compile(dialect=connection.dialect) for name in names]
+    binds = [compiled.binds[name if name in compiled.binds else name.rpartition("_")[0]]
+             for name in names]
+    types = [bind.type.compile(dialect=connection.dialect) for bind in binds]
     values = {**compiled.params, **params}
     connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
     signature = f"({', '.join(types)})" if types else ""
@@ -97,3 +119,76 @@ def test_a_batch_of_notifications_looks_up_its_own_users_keys_only(app_context):
                                  compile_kwargs={"literal_binds": True})
     plan = "\n".join(row[0] for row in db.session.execute(text(f"EXPLAIN {compiled}")))
     assert "Seq Scan on notifications" not in plan, plan
+
+
+def test_a_goal_after_a_goal_looks_up_the_click_and_the_customer_by_index(client, app_context):
+    """Asked on every conversion of a goal that requires an earlier one (a first payment after
+    a registration); with one OR over the click and the customer it read every conversion of
+    the offer."""
+    offer, _link, click = live_setup()
+    assert client.get(postback_url(offer, click, txid="FIRST")).json["status"] == "ok"
+    _copies_of(db.session.scalar(select(Conversion).where(Conversion.txid == "FIRST")),
+               HISTORY, ("approved", "rejected"), click_id="'history-click-' || n",
+               customer="'customer-' || n")
+    for click_id, customer in ((click, "customer-8"), (click, ""), (None, "customer-8")):
+        statement = attribution.earlier_goal_reached(offer.id, "registration", click_id,
+                                                     customer)
+        assert db.session.scalar(statement)
+        for kind, plan in (("custom", _custom_plan(statement)),
+                           ("generic", _generic_plan(statement, {}))):
+            assert "Seq Scan on conversions" not in plan, f"{kind} plan:\n{plan}"
+            assert not customer or "ix_conversions_offer_goal_customer" in plan, \
+                f"{kind} plan:\n{plan}"
+    # A rejected conversion does not count; with neither key there is nothing to ask.
+    assert not db.session.scalar(
+        attribution.earlier_goal_reached(offer.id, "registration", None, "customer-7"))
+    assert attribution.earlier_goal_reached(offer.id, "registration", None, "") is None
+
+
+def _statement_of(call):
+    """The one ORM statement `call()` runs, as the app builds it."""
+    seen = []
+    session = db.session()
+
+    def keep(state) -> None:
+        seen.append(state.statement)
+
+    event.listen(session, "do_orm_execute", keep)
+    try:
+        call()
+    finally:
+        event.remove(session, "do_orm_execute", keep)
+    [statement] = seen
+    return statement
+
+
+def test_a_referrals_unsettled_sale_is_looked_up_by_index(app_context):
+    """Read for every referral on each /exchange/sell view; without an index on the referral it
+    read every unsettled sale of the exchange (every sale, with its generic plan)."""
+    sale_id, _seller, referral, _buyer = sold()
+    sale = db.session.get(LotSale, sale_id)
+    # HISTORY more referrals, sold once each, every tenth still in its guarantee period.
+    db.session.execute(text(
+        "WITH referrals AS ("
+        + _insert_copies(User, "u", {"id": "nextval('users_id_seq')",
+                                     "email": "'copy-' || n || '@example.com'",
+                                     "referral_code": "'copy-' || n"})
+        + " FROM users u, generate_series(1, :count) AS n WHERE u.id = :referral RETURNING id),"
+        " lots AS ("
+        + _insert_copies(Lot, "l", {"id": "nextval('exchange_lots_id_seq')",
+                                    "referral_id": "r.id", "status": "'sold'"})
+        + " FROM exchange_lots l, referrals r WHERE l.id = :lot RETURNING id, referral_id) "
+        + _insert_copies(LotSale, "s", {
+            "id": "nextval('exchange_sales_id_seq')", "lot_id": "lots.id",
+            "referral_id": "lots.referral_id",
+            "status": "CASE WHEN lots.id % 10 = 0 THEN 'in_guarantee' ELSE 'released' END"})
+        + " FROM exchange_sales s, lots WHERE s.id = :sale"),
+        {"count": HISTORY, "referral": referral.id, "lot": sale.lot_id, "sale": sale.id})
+    for table in ("users", "exchange_lots", "exchange_sales"):
+        db.session.execute(text(f"ANALYZE {table}"))
+    assert exchange_listing.unsettled_sale_of(referral.id).id == sale.id
+    statement = _statement_of(lambda: exchange_listing.unsettled_sale_of(referral.id))
+    for kind, plan in (("custom", _custom_plan(statement)),
+                       ("generic", _generic_plan(statement, {}))):
+        assert "Seq Scan on exchange_sales" not in plan, f"{kind} plan:\n{plan}"
+        assert "ix_exchange_sales_referral_status" in plan, f"{kind} plan:\n{plan}"
