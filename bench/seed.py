@@ -170,8 +170,10 @@ def ledger_history(links: list[tuple[int, int, int, int]]) -> None:
 def vacuumed(database_url: str) -> None:
     """VACUUM ANALYZE after the seeding (after its commit), as autovacuum would have done on a
     live network long before: otherwise it starts during the measured run, and its CPU is
-    counted as the postbacks'. On a connection of its own, in autocommit (the app's begin a
-    transaction at checkout)."""
+    counted as the postbacks'. Then a CHECKPOINT: the seeding writes hundreds of megabytes of
+    WAL, and a checkpoint it set off would otherwise run during the measured run of this
+    benchmark or the next one (it made alternated runs of two versions drift by their order).
+    On a connection of its own, in autocommit (the app's begin a transaction at checkout)."""
     import psycopg
 
     from bench.scratch import psycopg_dsn
@@ -179,3 +181,4 @@ def vacuumed(database_url: str) -> None:
     dsn = psycopg_dsn(database_url)
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE")
+        connection.execute("CHECKPOINT")
