@@ -60,9 +60,9 @@ def child(clicks_file: str, secret: str, count: int, counted: bool) -> None:
     with app.app_context():
         session_backend = db.session.scalar(text("SELECT pg_backend_pid()"))
         db.session.commit()  # the pool hands the postbacks this same connection
-        # and a plain postback reads and writes on the autocommit engine's (its pool, too,
-        # hands back its one connection)
-        with postback_direct._engine(app).connect() as connection:
+        # and a plain postback reads and writes on the autocommit connection the direct lane
+        # keeps between postbacks (one, as they come one at a time)
+        with postback_direct._connection(app) as connection:
             direct_backend = connection.scalar(text("SELECT pg_backend_pid()"))
     backends = (session_backend, direct_backend)
     switch = ["callgrind_control", "--instr"]
