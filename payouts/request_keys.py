@@ -1,7 +1,7 @@
 """Request keys: what makes one request move money once, however often it arrives.
 
-A withdrawal (`payouts.request_key`) or an escrow refund (`escrow_refunds.request_key`) may carry
-a key, UNIQUE in its table:
+A withdrawal (`payouts.request_key`), an escrow refund (`escrow_refunds.request_key`) or an
+API deposit (`deposits.request_key`, payouts/deposits.py) may carry a key, UNIQUE in its table:
 
     web:<user>:<token>     the one-time token of a confirmation page (a double click, a resend)
     api:<user>:<key>       the API's `Idempotency-Key` header

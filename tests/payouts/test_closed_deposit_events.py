@@ -23,10 +23,18 @@ def the_session(stripe_fake) -> dict:
     return session
 
 
-def test_the_expiry_of_a_session_whose_deposit_was_marked_failed_is_accepted(
-        app, client, app_context, stripe_fake):
-    app.config["STRIPE_TIMEOUT_S"] = 0.3
+@pytest.fixture
+def short_stripe_timeout(app, monkeypatch):
+    """A 0.3 s Stripe timeout for this test only: the gateway made with it is dropped after,
+    so later tests on the shared app get the configured one again."""
+    monkeypatch.setitem(app.config, "STRIPE_TIMEOUT_S", 0.3)
     app.extensions.pop("cpa_gateway", None)
+    yield
+    app.extensions.pop("cpa_gateway", None)
+
+
+def test_the_expiry_of_a_session_whose_deposit_was_marked_failed_is_accepted(
+        client, app_context, stripe_fake, short_stripe_timeout):
     make_user("advertiser", email="adv@example.com")
     client.login("adv@example.com")
     # Stripe makes the session, but every answer (the SDK's retries too) comes too late.
