@@ -171,8 +171,8 @@ def vacuumed(database_url: str) -> None:
     """VACUUM ANALYZE after the seeding (after its commit), as autovacuum would have done on a
     live network long before: otherwise it starts during the measured run, and its CPU is
     counted as the postbacks'. Then a CHECKPOINT: the seeding writes hundreds of megabytes of
-    WAL, and a checkpoint it set off would otherwise run during the measured run of this
-    benchmark or the next one (it made alternated runs of two versions drift by their order).
+    WAL, and a checkpoint it set off could otherwise run during the measured run of this
+    benchmark or the next one, whose every run should start from the same state.
     On a connection of its own, in autocommit (the app's begin a transaction at checkout)."""
     import psycopg
 
