@@ -21,7 +21,7 @@ from cpa_network.database import usable_day, utcnow
 from cpa_network.errors import DomainError, NotFound, ValidationFailed
 from cpa_network.extensions import db
 from offers import conversions
-from offers.conversion_models import HELD_UNDECIDED, PENDING, STATUSES, Conversion
+from offers.conversion_models import HELD_UNDECIDED, PENDING, STATUS_IS, Conversion
 from offers.fraud import BLOCK_REASON
 
 DECISIONS = ("approve", "reject")
@@ -72,8 +72,8 @@ def filter_from(args) -> ReviewFilter:
 
 
 def _filtered(query, f: ReviewFilter):
-    if f.status in STATUSES:
-        query = query.where(Conversion.status == f.status)
+    if f.status in STATUS_IS:
+        query = query.where(STATUS_IS[f.status])
     if f.offer_id:
         query = query.where(Conversion.offer_id == f.offer_id)
     if f.publisher_id:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
@@ -84,7 +84,15 @@ def metrics_subquery(min_clicks: int):
                    func.sum(t.payout).label("payout"),
                    case((enough, func.sum(t.payout) * 1.0 / valid), else_=-1.0).label("epc"),
                    case((enough, func.sum(t.conversions) * 1.0 / valid), else_=-1.0).label("cr"))
-            .where(t.hour >= metrics_since()).group_by(t.offer_id).subquery())
+            .where(t.hour >= _written_in(metrics_since(), t.hour.type))
+            .group_by(t.offer_id).subquery())
+
+
+def _written_in(cutoff: datetime, type_):
+    """The cutoff written into the SQL when it runs, not sent as a parameter: rollups are kept
+    forever, and a generic plan (psycopg prepares a statement run five times), made without
+    the cutoff's value, cannot tell 30 days from all of them and read every rollup row."""
+    return literal(cutoff, type_, literal_execute=True)
 
 
 def offer_metrics(offer_ids: list[int], min_clicks: int) -> dict[int, OfferMetrics]:

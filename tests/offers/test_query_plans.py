@@ -11,13 +11,15 @@ from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from cpa_network.notifications import services as notifications
-from offers import attribution, fraud
+from offers import attribution, catalog, fraud, review
 from offers.conversion_models import HELD_UNDECIDED, Conversion
-from publishers import exchange_listing
+from offers.conversion_views import PAGE_SIZE
+from offers.tracking_models import TrafficHourly
+from publishers import exchange_browse, exchange_listing
 from publishers.exchange_models import Lot, LotSale
 from tests.factories import make_user
-from tests.offers.conversion_helpers import live_setup, postback_url
-from tests.publishers.exchange_helpers import sold
+from tests.offers.conversion_helpers import live_setup, postback_url, stored_click
+from tests.publishers.exchange_helpers import add_traffic, sold
 
 HISTORY = 4000  # conversions already stored, half of them approved
 
@@ -145,8 +147,8 @@ def test_a_goal_after_a_goal_looks_up_the_click_and_the_customer_by_index(client
     assert attribution.earlier_goal_reached(offer.id, "registration", None, "") is None
 
 
-def _statement_of(call):
-    """The one ORM statement `call()` runs, as the app builds it."""
+def _statements_of(call) -> list:
+    """The ORM statements `call()` runs, as the app builds them, in order."""
     seen = []
     session = db.session()
 
@@ -158,7 +160,12 @@ def _statement_of(call):
         call()
     finally:
         event.remove(session, "do_orm_execute", keep)
-    [statement] = seen
+    return seen
+
+
+def _statement_of(call):
+    """The one ORM statement `call()` runs, as the app builds it."""
+    [statement] = _statements_of(call)
     return statement
 
 
@@ -192,3 +199,88 @@ def test_a_referrals_unsettled_sale_is_looked_up_by_index(app_context):
                        ("generic", _generic_plan(statement, {}))):
         assert "Seq Scan on exchange_sales" not in plan, f"{kind} plan:\n{plan}"
         assert "ix_exchange_sales_referral_status" in plan, f"{kind} plan:\n{plan}"
+
+
+def test_the_status_filtered_review_list_reads_that_status_by_index(client, app_context):
+    """The advertiser's review page (and its count) filtered to the few undecided conversions
+    of a long decided history. The statistics rarely see so few rows; with the status a
+    parameter the generic plan guessed half the conversions and read them all."""
+    offer, link, click = live_setup()
+    assert client.get(postback_url(offer, click, txid="FIRST")).json["status"] == "ok"
+    first = db.session.scalar(select(Conversion).where(Conversion.txid == "FIRST"))
+    # Decided (crafted: the plan is the point, not the money), then copied and ANALYZEd.
+    db.session.execute(text("UPDATE conversions SET status = 'rejected' WHERE id = :id"),
+                       {"id": first.id})
+    _copies_of(first, 10 * HISTORY, ("approved", "rejected"))
+    db.session.commit()
+    answer = client.get(postback_url(offer, stored_click(link), txid="NEW"))
+    assert answer.json["conversion_status"] == "pending", answer.json  # held for review, as may be
+    for status in ("pending", "awaiting_funds"):
+        query = review.advertiser_query(offer.advertiser_id, review.ReviewFilter(status=status))
+        statements = _statements_of(
+            lambda q=query: db.paginate(q, page=1, per_page=PAGE_SIZE, error_out=False))
+        assert len(statements) == 2  # the page and its count
+        for statement in statements:
+            for kind, plan in (("custom", _custom_plan(statement)),
+                               ("generic", _generic_plan(statement, {}))):
+                assert "Seq Scan on conversions" not in plan, f"{status} {kind} plan:\n{plan}"
+
+
+def test_the_exchange_browse_reads_listed_lots_by_index(app_context):
+    """Every /exchange view reads the listed lots, a few among every lot ever sold. The status
+    is a parameter; its generic plan still reads ix_exchange_lots_status_listed, not every lot
+    (a guard: this held before the other fixes too)."""
+    sale_id, _seller, referral, _buyer = sold()
+    sale = db.session.get(LotSale, sale_id)
+    # Built before the history: with a listed lot, browse also reads each lot's summary.
+    statement = _statement_of(lambda: exchange_browse.browse(exchange_browse.BrowseQuery()))
+    # 10 * HISTORY more referrals, each sold or withdrawn once, every fiftieth still listed.
+    db.session.execute(text(
+        "WITH referrals AS ("
+        + _insert_copies(User, "u", {"id": "nextval('users_id_seq')",
+                                     "email": "'copy-' || n || '@example.com'",
+                                     "referral_code": "'copy-' || n"})
+        + " FROM users u, generate_series(1, :count) AS n WHERE u.id = :referral RETURNING id) "
+        + _insert_copies(Lot, "l", {
+            "id": "nextval('exchange_lots_id_seq')", "referral_id": "r.id",
+            "status": "CASE WHEN r.id % 50 = 0 THEN 'listed' "
+                      "WHEN r.id % 3 = 0 THEN 'withdrawn' ELSE 'sold' END"})
+        + " FROM exchange_lots l, referrals r WHERE l.id = :lot"),
+        {"count": 10 * HISTORY, "referral": referral.id, "lot": sale.lot_id})
+    for table in ("users", "exchange_lots"):
+        db.session.execute(text(f"ANALYZE {table}"))
+    for kind, plan in (("custom", _custom_plan(statement)),
+                       ("generic", _generic_plan(statement, {}))):
+        assert "Seq Scan on exchange_lots" not in plan, f"{kind} plan:\n{plan}"
+
+
+def test_the_catalog_reads_only_the_last_30_days_of_rollups(app_context):
+    """The catalog sorted by EPC or CR sums each offer's last 30 days of hourly rollups, which
+    are kept forever. With the cutoff hour as a parameter the generic plan, which cannot know
+    how recent it is, read every rollup row ever written."""
+    publisher = make_user("publisher")
+    for _ in range(2):
+        add_traffic(publisher, clicks=200)
+    # Two years of older hours of the first offer's link, all before the 30 days.
+    db.session.execute(text(
+        _insert_copies(TrafficHourly, "t", {
+            "id": "nextval('traffic_hourly_id_seq')",
+            "hour": "t.hour - (30 * 24 + n) * interval '1 hour'"})
+        + " FROM traffic_hourly t, generate_series(1, :count) AS n"
+          " WHERE t.id = (SELECT min(id) FROM traffic_hourly)"),
+        {"count": 2 * 365 * 24})
+    db.session.execute(text("ANALYZE traffic_hourly"))
+    for sort in ("epc", "cr"):
+        query = catalog.CatalogQuery(sort=sort)
+        pages = []
+        statements = _statements_of(
+            lambda q=query, found=pages: found.append(catalog.search_catalog(publisher, q)))
+        [(page, metrics)] = pages
+        assert page.total == 2
+        assert [m.valid_clicks for m in metrics.values()] == [200, 200]
+        statements = [s for s in statements if "traffic_hourly" in str(s)]
+        assert len(statements) == 3  # the page, its count, its offers' metrics
+        for statement in statements:
+            for kind, plan in (("custom", _custom_plan(statement)),
+                               ("generic", _generic_plan(statement, {}))):
+                assert "Seq Scan on traffic_hourly" not in plan, f"{sort} {kind} plan:\n{plan}"
