@@ -169,6 +169,17 @@ def _statement_of(call):
     return statement
 
 
+def _referral_copies() -> str:
+    """`WITH referrals AS (...)`: :count copies of the :referral user, each with its own id,
+    email and referral code, returning their ids."""
+    return ("WITH referrals AS ("
+            + _insert_copies(User, "u", {"id": "nextval('users_id_seq')",
+                                         "email": "'copy-' || n || '@example.com'",
+                                         "referral_code": "'copy-' || n"})
+            + " FROM users u, generate_series(1, :count) AS n WHERE u.id = :referral"
+            " RETURNING id)")
+
+
 def test_a_referrals_unsettled_sale_is_looked_up_by_index(app_context):
     """Read for every referral on each /exchange/sell view; without an index on the referral it
     read every unsettled sale of the exchange (every sale, with its generic plan)."""
@@ -176,12 +187,7 @@ def test_a_referrals_unsettled_sale_is_looked_up_by_index(app_context):
     sale = db.session.get(LotSale, sale_id)
     # HISTORY more referrals, sold once each, every tenth still in its guarantee period.
     db.session.execute(text(
-        "WITH referrals AS ("
-        + _insert_copies(User, "u", {"id": "nextval('users_id_seq')",
-                                     "email": "'copy-' || n || '@example.com'",
-                                     "referral_code": "'copy-' || n"})
-        + " FROM users u, generate_series(1, :count) AS n WHERE u.id = :referral RETURNING id),"
-        " lots AS ("
+        _referral_copies() + ", lots AS ("
         + _insert_copies(Lot, "l", {"id": "nextval('exchange_lots_id_seq')",
                                     "referral_id": "r.id", "status": "'sold'"})
         + " FROM exchange_lots l, referrals r WHERE l.id = :lot RETURNING id, referral_id) "
@@ -236,12 +242,7 @@ def test_the_exchange_browse_reads_listed_lots_by_index(app_context):
     statement = _statement_of(lambda: exchange_browse.browse(exchange_browse.BrowseQuery()))
     # 10 * HISTORY more referrals, each sold or withdrawn once, every fiftieth still listed.
     db.session.execute(text(
-        "WITH referrals AS ("
-        + _insert_copies(User, "u", {"id": "nextval('users_id_seq')",
-                                     "email": "'copy-' || n || '@example.com'",
-                                     "referral_code": "'copy-' || n"})
-        + " FROM users u, generate_series(1, :count) AS n WHERE u.id = :referral RETURNING id) "
-        + _insert_copies(Lot, "l", {
+        _referral_copies() + " " + _insert_copies(Lot, "l", {
             "id": "nextval('exchange_lots_id_seq')", "referral_id": "r.id",
             "status": "CASE WHEN r.id % 50 = 0 THEN 'listed' "
                       "WHEN r.id % 3 = 0 THEN 'withdrawn' ELSE 'sold' END"})
