@@ -25,7 +25,7 @@ from payouts import currency as currencies
 from payouts import ledger, request_keys
 from payouts.gateway import GatewayError, PaymentGateway, get_gateway
 from payouts.models import DEPOSIT_KINDS, AccountKind, Deposit, DepositStatus
-from payouts.request_keys import IdempotencyKeyReused, RequestKeyTaken
+from payouts.request_keys import IdempotencyKeyReused
 
 S = DepositStatus
 CREDIT_LISTENERS = "cpa_escrow_credit_listeners"
@@ -162,15 +162,12 @@ def begin_deposit_once(owner: User, amount: int, currency: str,
     if request_key is None:
         return begin_deposit(owner, amount, currency, success_url_for, cancel_url, kind), True
     amount, code = validate_amount(amount, currency)
-    made = deposit_with_key(request_key)
-    if made is None:
-        try:
-            return begin_deposit(owner, amount, code, success_url_for, cancel_url, kind,
-                                 request_key), True
-        except RequestKeyTaken as taken:
-            made = deposit_with_key(request_key)  # the twin that made us wait committed it
-            if made is None:
-                raise taken.__cause__ from None
+    made, new = request_keys.made_once(
+        lambda: deposit_with_key(request_key),
+        lambda: begin_deposit(owner, amount, code, success_url_for, cancel_url, kind,
+                              request_key))
+    if new:
+        return made, True
     request_keys.check_same((made.owner_id, made.amount, made.currency),
                             (owner.id, amount, code))
     if made.account_kind != kind:

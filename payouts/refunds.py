@@ -98,14 +98,11 @@ def withdraw_escrow_once(advertiser_id: int, amount: int, currency: str,
     if request_key is None:
         return withdraw_escrow(advertiser_id, amount, currency), True
     amount, code = validate_amount(amount, currency)
-    made = refunds_with_key(request_key)
-    if not made:
-        try:
-            return withdraw_escrow(advertiser_id, amount, code, request_key), True
-        except RequestKeyTaken as taken:
-            made = refunds_with_key(request_key)  # the twin that made us wait committed them
-            if not made:
-                raise (taken.__cause__ or taken) from None
+    made, new = request_keys.made_once(
+        lambda: refunds_with_key(request_key),
+        lambda: withdraw_escrow(advertiser_id, amount, code, request_key))
+    if new:
+        return made, True
     request_keys.check_same(
         (made[0].advertiser_id, sum(r.amount for r in made), made[0].currency),
         (advertiser_id, amount, code))

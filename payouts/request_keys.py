@@ -18,6 +18,8 @@ result.
 
 import re
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from cpa_network.errors import DomainError, ValidationFailed
 from cpa_network.extensions import db
 
+T = TypeVar("T")
 HEADER = "Idempotency-Key"
 # Short enough that "api:<user id>:" + the key fits the 80-character columns.
 HEADER_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # visible ASCII: a UUID, a hash, an order id
@@ -81,6 +84,23 @@ def insert_once(row) -> None:
         if row.request_key is None:
             raise
         raise RequestKeyTaken() from error
+
+
+def made_once(find: Callable[[], T], make: Callable[[], T]) -> tuple[T, bool]:
+    """What a request key makes, once: `(find(), False)` if the key made it already, else
+    `(make(), True)`. If `make` meets `RequestKeyTaken` (a twin holding the key committed while
+    we waited), the twin's result is found and answered; if there is none (it rolled back),
+    the error behind the refusal is raised."""
+    made = find()
+    if made:
+        return made, False
+    try:
+        return make(), True
+    except RequestKeyTaken as taken:
+        made = find()
+        if not made:
+            raise (taken.__cause__ or taken) from None
+        return made, False
 
 
 def check_same(made: tuple, asked: tuple) -> None:

@@ -28,7 +28,6 @@ from payouts.currency import format_money, to_minor
 from payouts.deposits import validate_amount
 from payouts.ledger import InsufficientFunds
 from payouts.models import AccountKind, Payout, PayoutAccount, PayoutStatus
-from payouts.request_keys import RequestKeyTaken
 
 S = PayoutStatus
 K = AccountKind
@@ -144,14 +143,11 @@ def withdraw(publisher: User, amount: int, currency: str,
     if request_key is None:
         return request_withdrawal(publisher, amount, currency), True
     amount, code = validate_amount(amount, currency)
-    made = payout_with_key(request_key)
-    if made is None:
-        try:
-            return request_withdrawal(publisher, amount, code, request_key=request_key), True
-        except RequestKeyTaken as taken:
-            made = payout_with_key(request_key)  # the twin that made us wait committed it
-            if made is None:
-                raise taken.__cause__ from None
+    made, new = request_keys.made_once(
+        lambda: payout_with_key(request_key),
+        lambda: request_withdrawal(publisher, amount, code, request_key=request_key))
+    if new:
+        return made, True
     request_keys.check_same((made.publisher_id, made.amount, made.currency),
                             (publisher.id, amount, code))
     return made, False
@@ -169,17 +165,13 @@ def retry_failed(failed: Payout) -> Payout:
     if failed.status != S.FAILED:
         raise PayoutTransitionRefused(_l("Only a failed payout can be retried."))
     key = f"retry:{failed.id}"
-    earlier = _retry_of(failed.id, key)
-    if earlier is None:
-        publisher = db.session.get(User, failed.publisher_id)
-        try:
-            return request_withdrawal(publisher, failed.amount, failed.currency,
-                                      request_key=key, retry_of=failed)
-        except RequestKeyTaken as taken:
-            earlier = _retry_of(failed.id, key)
-            if earlier is None:
-                raise taken.__cause__ from None
-    raise AlreadyRetried(failed.id, earlier.id)
+    retry, new = request_keys.made_once(
+        lambda: _retry_of(failed.id, key),
+        lambda: request_withdrawal(db.session.get(User, failed.publisher_id), failed.amount,
+                                   failed.currency, request_key=key, retry_of=failed))
+    if new:
+        return retry
+    raise AlreadyRetried(failed.id, retry.id)
 
 
 def _retry_of(payout_id: int, key: str) -> Payout | None:
