@@ -1,4 +1,4 @@
-"""Click path benchmark: `GET /c/<token>` against a bare Flask 302, both on gunicorn (2 workers).
+"""Click path benchmark: `GET /c/<token>` against a bare Flask 302, both on granian (2 x 4).
 
     .venv/bin/python bench/clicks.py [--seconds 10] [--rounds 3] [--connections 32]
 
@@ -6,7 +6,7 @@ Needs `wrk` (Debian: apt-get install -y wrk), PostgreSQL at TEST_POSTGRES_URL (d
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and a `redis-server` binary. It creates
 a database of its own and starts a Redis of its own on a free port, serves the app and the bare
 app on free ports, loads them alternately with wrk, then flushes the click stream and checks
-that the clicks stored equal the 302s the app's gunicorn answered (its access log counts them;
+that the clicks stored equal the 302s the app's server answered (its access log counts them;
 wrk's own count is shown too). Everything it started is stopped, and the database dropped.
 """
 
@@ -119,11 +119,17 @@ def count_and_flush(env: dict) -> int:
     return total
 
 
-def gunicorn(module: str, port: int, env: dict, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-               "--access-logfile", str(log), "--access-logformat", "%(s)s", module]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+def serve(module: str, port: int, env: dict, log: Path) -> subprocess.Popen:
+    """granian as production runs it (bench/postbacks.serve_command), 2 workers x 4 threads,
+    its access log (each answer's status alone on a line) and its other output into `log`."""
+    from bench.postbacks import serve_command
+
+    command = serve_command(module, port, workers=2, threads=4)
+    command[command.index("--no-access-log")] = "--access-log"
+    command[-1:-1] = ["--access-log-fmt", "%(status)d"]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
 
 
 def run_wrk(url: str, seconds: int, connections: int) -> dict:
@@ -173,8 +179,8 @@ def main() -> int:
         wait_for_port(redis_port)
         token = prepare(env)
         app_log, bare_log = workdir / "app.log", workdir / "bare.log"
-        started.append(gunicorn("wsgi:app", app_port, env, app_log))
-        started.append(gunicorn("bench.bare_redirect:app", bare_port, env, bare_log))
+        started.append(serve("wsgi:app", app_port, env, app_log))
+        started.append(serve("bench.bare_redirect:app", bare_port, env, bare_log))
         wait_for_port(app_port)
         wait_for_port(bare_port)
         urls = {"bare": f"http://127.0.0.1:{bare_port}/c/{token}?sub1=bench",

@@ -18,7 +18,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
-    """The direct children of a process (gunicorn's workers)."""
+    """The direct children of a process (a server's workers)."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with contextlib.suppress(OSError):

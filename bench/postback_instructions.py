@@ -7,7 +7,7 @@ run, which hides a 10 % change in the app's code. This one counts the machine in
 app's process executes for `--postbacks` accepted postbacks, under valgrind's callgrind: the
 same code on the same data gives the same count to within about 1 %, whatever else the machine
 is doing. It prepares the database of bench/postbacks.py, then, in a child process, sends
-postbacks straight to the WSGI app (the `/postback` lane a server's call takes, minus gunicorn
+postbacks straight to the WSGI app (the `/postback` lane a server's call takes, minus the server
 and the socket), one after another, with instrumentation switched on only around the measured
 ones. It also reports the CPU the database's backend used for them (from /proc: a time, so it
 moves with the machine). Needs valgrind (Debian: apt-get install -y valgrind); `--no-valgrind`

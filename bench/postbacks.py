@@ -1,6 +1,6 @@
-"""Postback ingestion benchmark: `GET /postback` with dedupe, on PostgreSQL, through gunicorn.
+"""Postback ingestion benchmark: `GET /postback` with dedupe, on PostgreSQL, through granian.
 
-    .venv/bin/python bench/postbacks.py [--seconds 10] [--workers 4] [--clients 8]
+    .venv/bin/python bench/postbacks.py [--seconds 10] [--workers 2] [--threads 4] [--clients 8]
 
 Needs `wrk` (Debian: apt-get install -y wrk), PostgreSQL at BENCH_POSTGRES_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and a `redis-server` binary. It creates
@@ -8,7 +8,7 @@ a database of its own (dropped at the end) and a Redis of its own on a free port
 clicks from distinct addresses an hour old (so no fraud signal holds their conversions) and
 200,000 decided conversions with their log lines (tables the size of a live network's, where a
 plan that reads every row shows), serves
-the app with gunicorn on a free loopback port and loads `/postback` with wrk: `--clients`
+the app with granian on a free loopback port and loads `/postback` with wrk: `--clients`
 connections, every 10th request a txid the same client sent before (10 % duplicates). It
 prints accepted postbacks per second and the duplicates refused, then checks the database:
 one conversion per accepted answer, no txid twice, and `ledger check`.
@@ -138,14 +138,13 @@ def prepared(prefix: str, advertisers: int):
 
 def serve_and_load(target: str, env: dict, clicks_file: Path, secret: str,
                    started: list[subprocess.Popen], args) -> tuple:
-    """Serve the WSGI `target` with gunicorn (`args.workers` sync workers, `--preload`), warm it
-    up, then load it with wrk for `args.seconds` from `args.clients` connections. Returns the
-    wrk figures, the CPU meter of the measured run, the conversions it stored, the txids stored
-    twice and the ledger check."""
+    """Serve the WSGI `target` as production does (`serve_command`), warm it up, then load it
+    with wrk for `args.seconds` from `args.clients` connections. Returns the wrk figures, the
+    CPU meter of the measured run, the conversions it stored, the txids stored twice and the
+    ledger check."""
     app_port = free_port()
     started.append(subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--preload", "-w", str(args.workers), "-b",
-         f"127.0.0.1:{app_port}", target], cwd=ROOT, env=env,
+        serve_command(target, app_port, args.workers, args.threads), cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     wait_for_port(app_port)
     url = f"http://127.0.0.1:{app_port}"
@@ -153,18 +152,27 @@ def serve_and_load(target: str, env: dict, clicks_file: Path, secret: str,
     run_wrk(url, 3, args.clients, [*lua_args, "W"])  # connections, compiled statements
     time.sleep(1)  # requests still in flight when wrk stopped finish
     before, _twice, _ok = check(env)
-    gunicorn, redis_server = started[-1].pid, started[0].pid
-    with cputime.Meter(env["DATABASE_URL"], gunicorn, redis_server) as meter:
+    server, redis_server = started[-1].pid, started[0].pid
+    with cputime.Meter(env["DATABASE_URL"], server, redis_server) as meter:
         figures = run_wrk(url, args.seconds, args.clients, [*lua_args, "M"])
     time.sleep(1)
     stored, twice, ledger_ok = check(env)
     return figures, meter, stored - before, twice, ledger_ok
 
 
+def serve_command(target: str, port: int, workers: int, threads: int) -> list[str]:
+    """granian, the production server (README "Deploying"): `workers` processes, each running
+    the app in `threads` threads."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
+            "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", target]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server process")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--advertisers", type=int, default=8,
                         help="offers (one per advertiser) the postbacks spread over")
@@ -179,8 +187,8 @@ def main() -> int:
         figures, meter, stored, twice, ledger_ok = serve_and_load(
             "wsgi:app", env, clicks_file, secret, started, args)
         accepted_per_s = figures["ok"] / figures["seconds"]
-        print(f"postbacks: wrk, {args.clients} clients, {args.seconds} s, gunicorn "
-              f"{args.workers} sync workers, PostgreSQL; 10 % duplicates; "
+        print(f"postbacks: wrk, {args.clients} clients, {args.seconds} s, granian "
+              f"{args.workers} workers x {args.threads} threads, PostgreSQL; 10 % duplicates; "
               f"{args.advertisers} advertisers")
         print(f"  requests {figures['requests']:,}: accepted {figures['ok']:,}, "
               f"duplicates refused {figures['duplicate']:,} of {figures['sent_dupes']:,} sent, "

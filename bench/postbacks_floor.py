@@ -1,16 +1,16 @@
-"""The floor under bench/postbacks.py: the postback's SQL behind the same gunicorn and wrk, with
+"""The floor under bench/postbacks.py: the postback's SQL behind the same server and wrk, with
 nothing else.
 
-    .venv/bin/python bench/postbacks_floor.py [--seconds 10] [--workers 4] [--clients 8]
+    .venv/bin/python bench/postbacks_floor.py [--seconds 10] [--workers 2] [--threads 4]
 
 It prepares the database of bench/postbacks.py and records the statements one real postback
 runs (as bench/postbacks_sql.py does: offers/postback_direct.py's three round trips). Then it
-serves `GET /postback` from a bare WSGI function in this file under gunicorn, loaded by wrk
-exactly as bench/postbacks.py loads the app (8 connections, 10 % duplicates). Each request runs
-the recorded statements on one psycopg connection per worker, in autocommit: the click with its
-offer's version, the facts with the new conversion's id, and `conversion_record` (a duplicate:
-its log line instead), and answers a small JSON body. There are no rules, no rate limit, no
-Flask, no SQLAlchemy and no ORM.
+serves `GET /postback` from a bare WSGI function in this file under granian, loaded by wrk
+exactly as bench/postbacks.py loads the app (8 connections, 10 % duplicates). Each request
+runs the recorded statements on one psycopg connection per server thread, in autocommit: the
+click with its offer's version, the facts with the new conversion's id, and
+`conversion_record` (a duplicate: its log line instead), and answers a small JSON body. There
+are no rules, no rate limit, no Flask, no SQLAlchemy and no ORM.
 
 What it reaches is the most any implementation of today's statements could reach through HTTP
 on this machine; the app's own benchmark can only come in under it.
@@ -21,6 +21,7 @@ import json
 import os
 import pickle
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -29,36 +30,34 @@ sys.path.insert(0, str(ROOT))
 
 from bench.postbacks_sql import one_postback, record  # noqa: E402
 
-_worker: dict = {}  # per gunicorn worker: its pid, connection, statements, advertisers
+_thread = threading.local()  # per server thread: its connection, statements, advertisers
 
 
-def _state() -> dict:
-    """This worker's connection and the recorded statements (opened on its first request)."""
-    if _worker.get("pid") != os.getpid():
+def _state() -> threading.local:
+    """This thread's connection and the recorded statements (opened on its first request)."""
+    if getattr(_thread, "conn", None) is None:
         import psycopg
         from psycopg.rows import dict_row
 
         conn = psycopg.connect(os.environ["FLOOR_DSN"], row_factory=dict_row,
                                autocommit=True)
         # written by this benchmark into its own temporary directory, read by its own workers
-        statements = pickle.loads(  # noqa: S301
+        _thread.statements = pickle.loads(  # noqa: S301
             Path(os.environ["FLOOR_STATEMENTS"]).read_bytes())
         with conn.cursor() as cur:
             cur.execute("SELECT id, advertiser_id FROM offers")
-            advertisers = {row["id"]: row["advertiser_id"] for row in cur.fetchall()}
-        _worker.update(pid=os.getpid(), conn=conn, statements=statements,
-                       advertisers=advertisers)
-    return _worker
+            _thread.advertisers = {row["id"]: row["advertiser_id"] for row in cur.fetchall()}
+        _thread.conn = conn
+    return _thread
 
 
 def application(environ, start_response):
-    """gunicorn's entry point: `GET /postback?click_id=..&txid=..` and nothing else."""
+    """The server's entry point: `GET /postback?click_id=..&txid=..` and nothing else."""
     params = dict(parse_qsl(environ.get("QUERY_STRING", "")))
     try:
         state = _state()
-        code, conversion_id = one_postback(state["conn"], state["statements"],
-                                           state["advertisers"], params["click_id"],
-                                           params["txid"])
+        code, conversion_id = one_postback(state.conn, state.statements, state.advertisers,
+                                           params["click_id"], params["txid"])
     except Exception as error:  # answered 500: the benchmark counts it as "other"
         body = json.dumps({"status": "error", "message": str(error)}).encode()
         start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "application/json")])
@@ -76,7 +75,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server process")
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
     with prepared("cpa_bench_floor", 8) as (env, clicks_file, secret, started):
@@ -88,9 +88,9 @@ def main() -> int:
             dict(env, FLOOR_DSN=dsn, FLOOR_STATEMENTS=str(statements_file)), clicks_file,
             secret, started, args)
         rate = figures["ok"] / figures["seconds"]
-        print(f"postback floor: the recorded statements behind gunicorn {args.workers} sync "
-              f"workers and wrk, {args.clients} clients, {args.seconds} s; 10 % duplicates; no "
-              "rules, rate limit, Flask or SQLAlchemy")
+        print(f"postback floor: the recorded statements behind granian {args.workers} workers "
+              f"x {args.threads} threads and wrk, {args.clients} clients, {args.seconds} s; "
+              "10 % duplicates; no rules, rate limit, Flask or SQLAlchemy")
         print(f"  requests {figures['requests']:,}: accepted {figures['ok']:,}, duplicates "
               f"refused {figures['duplicate']:,} of {figures['sent_dupes']:,} sent, other "
               f"{figures['other']}, socket errors {figures['errors']}")

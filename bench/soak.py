@@ -3,7 +3,7 @@
     .venv/bin/python bench/soak.py          # SOAK_SECONDS=30 for a short run
 
 Starts a Redis of its own (noeviction), a scratch PostgreSQL database with the demo network and
-eight funded bench offers, the site (gunicorn, 2 workers x 4 threads, PROXY_FIX_X_FOR=1) and
+eight funded bench offers, the site (granian, 2 workers x 4 threads, PROXY_FIX_X_FOR=1) and
 one `flask worker` (all queues, with the beat). Then SOAK_CLIENTS threads (default 8) send clicks,
 postbacks and logged-in page views (demo publishers, advertiser, operator: dashboard, stats,
 catalog) at about SOAK_RATE requests/s in all (default 120), first a warm-up, then the soak.
@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import seed  # noqa: E402
 from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
+from bench.postbacks import serve_command  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from bench.soak_load import EXPECTED, Plan, open_sessions, percentile, run_load  # noqa: E402
 
@@ -86,17 +87,17 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def processes(gunicorn: subprocess.Popen, worker: subprocess.Popen) -> dict[str, int]:
+def processes(server: subprocess.Popen, worker: subprocess.Popen) -> dict[str, int]:
     """Name: pid of every long-lived process (RQ's work-horses come and go, so are left out)."""
-    found = {"gunicorn master": gunicorn.pid}
-    for number, pid in enumerate(sorted(children(gunicorn.pid)), start=1):
-        found[f"gunicorn worker {number}"] = pid
+    found = {"granian main": server.pid}
+    for number, pid in enumerate(sorted(children(server.pid)), start=1):
+        found[f"granian worker {number}"] = pid
     found["rq worker (flask worker)"] = worker.pid
     return found
 
 
 def wait_until_serving(port: int, timeout: float = 300) -> None:
-    """gunicorn's port opens before its workers have imported the app: wait for a page."""
+    """granian's port opens before its workers have imported the app: wait for a page."""
     import http.client
 
     deadline = time.monotonic() + timeout
@@ -208,11 +209,10 @@ def main() -> int:
             plan = Plan(port=app_port, mix=MIX, **prepare(env))
             print(f"soak: set-up (demo network, {PREPARED_CLICKS} clicks to convert) "
                   f"{time.monotonic() - set_up:.0f} s")
-            gunicorn = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
-                 f"127.0.0.1:{app_port}", "wsgi:app"], cwd=ROOT, env=env,
+            server = subprocess.Popen(
+                serve_command("wsgi:app", app_port, workers=2, threads=4), cwd=ROOT, env=env,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            started.append(gunicorn)
+            started.append(server)
             worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                                       cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL)
@@ -222,13 +222,13 @@ def main() -> int:
             before_clicks, before_conversions = stored_counts(env)
             sessions = open_sessions(plan, clients)
             warm, _ = run_load(plan, sessions, warmup, rate, "warm")
-            pids = processes(gunicorn, worker)
+            pids = processes(server, worker)
             start_rss = {name: rss_kb(pid) for name, pid in pids.items()}
             results, took = run_load(plan, sessions, seconds, rate, "soak")
             load = subprocess.run(["cat", "/proc/loadavg"], capture_output=True, text=True,
                                   check=False).stdout.split()[:3]
             print(f"soak: {seconds:.0f} s after a {warmup:.0f} s warm-up, {clients} clients, "
-                  f"target {rate:.0f} requests/s, mix {MIX}; gunicorn 2 workers x 4 threads, "
+                  f"target {rate:.0f} requests/s, mix {MIX}; granian 2 workers x 4 threads, "
                   f"1 RQ worker; load average {' '.join(load)} on {os.cpu_count()} cores")
             load_ok = report_load(results, took)
             memory_ok = report_memory(start_rss, pids)

@@ -34,5 +34,5 @@ migrate = Migrate()  # Alembic migrations under migrations/
 login_manager = LoginManager()  # session login for the site
 csrf = CSRFProtect()  # a CSRF token on every state-changing form
 babel = Babel()  # English and Russian
-# Rate limits live in Redis, shared by every gunicorn worker and node.
+# Rate limits live in Redis, shared by every server worker and node.
 limiter = Limiter(key_func=get_remote_address)

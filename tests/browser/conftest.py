@@ -1,4 +1,4 @@
-"""Browser fixtures: the app under gunicorn on loopback, a real RQ worker, and Debian's chromium.
+"""Browser fixtures: the app under granian on loopback, a real RQ worker, and Debian's chromium.
 
 The site and the worker run as separate processes against the suite's own PostgreSQL database
 and Redis db (the `app` fixture migrates it; tables are emptied after each test as everywhere).
@@ -60,7 +60,7 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 # and run their own jobs on the same Redis db.
 @pytest.fixture(scope="package")
 def live_server(app):
-    """The site under gunicorn and a worker with the beat, both real processes; yields the URL."""
+    """The site under granian and a worker with the beat, both real processes; yields the URL."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser tests need chromium at {CHROMIUM} (apt-get install chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -75,10 +75,10 @@ def live_server(app):
                CLICK_FLUSH_INTERVAL_S="1", PROXY_FIX_X_FOR="1")
     bin_dir = Path(sys.executable).parent
     processes = [
-        _spawn([str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                "--threads", "8", "--timeout", "60",
-                # The browser keeps connections open; do not wait 30 s for them at the end.
-                "--graceful-timeout", "2", "wsgi:app"], env, ARTIFACTS / "site.log"),
+        _spawn([str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
+                "--port", str(port), "--workers", "1", "--blocking-threads", "8",
+                # The browser keeps connections open; do not wait for them at the end.
+                "--workers-kill-timeout", "2", "wsgi:app"], env, ARTIFACTS / "site.log"),
         _spawn([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], env,
                ARTIFACTS / "worker.log"),
     ]

@@ -1,5 +1,6 @@
-"""Real processes for fault and scale-out tests: gunicorn nodes, workers with the beat, a private
-redis-server. Each runs in its own process group and is killed with it, even if a test fails."""
+"""Real processes for fault and scale-out tests: app nodes (granian), workers with the beat, a
+private redis-server. Each runs in its own process group and is killed with it, even if a test
+fails."""
 
 import contextlib
 import http.client
@@ -57,12 +58,14 @@ class Processes:
                 return log.read_text(errors="replace")
         return ""
 
-    def gunicorn(self, env: dict[str, str], workers: int = 1, threads: int = 4) -> str:
-        """`gunicorn wsgi:app` on a free loopback port; its base URL once it answers."""
+    def node(self, env: dict[str, str], workers: int = 1, threads: int = 4) -> str:
+        """An app node as production runs it (granian, README "Deploying") on a free loopback
+        port; its base URL once it answers."""
         port = free_port()
-        process = self.start("gunicorn", [
-            sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-            "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", "wsgi:app"], env)
+        process = self.start("node", [
+            sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
+            "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port),
+            "--workers-kill-timeout", "2", "wsgi:app"], env)
         wait_for_http(port, process, self)
         return f"http://127.0.0.1:{port}"
 
@@ -99,7 +102,7 @@ class Processes:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-        # Children (gunicorn's workers, RQ's work-horse) may outlive their parent: the group goes.
+        # Children (granian's workers, RQ's work-horse) may outlive their parent: the group goes.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
 

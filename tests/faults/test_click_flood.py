@@ -1,4 +1,4 @@
-"""A flood of 10,000 clicks from one address against a real gunicorn node (2 processes x 4
+"""A flood of 10,000 clicks from one address against a real app node (granian, 2 processes x 4
 threads, behind one proxy hop): every click is answered 302 and stored, those beyond
 CLICK_FLOOD_LIMIT are flagged `flood` and never count as unique, and meanwhile other visitors'
 clicks and pages are answered, with no hang (latency figures printed; bench/ measures them)."""
@@ -37,7 +37,7 @@ def test_ten_thousand_clicks_from_one_address_are_flagged_and_others_are_served(
         app, processes, app_context, test_side_app, monkeypatch):
     limit = app.config["CLICK_FLOOD_LIMIT"]
     token = make_link(make_offer()).token
-    node = processes.gunicorn(app_env(app, PROXY_FIX_X_FOR=1, CLICK_FLOOD_WINDOW_S=WINDOW_S),
+    node = processes.node(app_env(app, PROXY_FIX_X_FOR=1, CLICK_FLOOD_WINDOW_S=WINDOW_S),
                               workers=2, threads=4)
     flood: list[list[tuple[int, str]]] = [[] for _ in range(FLOODERS)]
     others: list[tuple[str, int, float, str]] = []  # (kind, status, seconds, click id)

@@ -1,6 +1,6 @@
 """Redis stops while clicks flow: redirects continue, clicks are stored through the database
 fallback, and the stream and its flush job recover when Redis returns; no click is lost or
-stored twice. A real gunicorn node, a private durable redis-server (killed with SIGKILL and
+stored twice. A real app node (granian), a private durable redis-server (killed with SIGKILL and
 restarted on the same port) and a real worker."""
 
 import signal
@@ -63,7 +63,7 @@ def test_redis_killed_mid_stream_loses_no_click_and_stores_none_twice(
     port = free_port()
     own_url = f"redis://127.0.0.1:{port}/0"
     redis_server = processes.redis_server(port, str(tmp_path))
-    node = processes.gunicorn(app_env(app, CLICK_REDIS_URL=own_url, CLICK_REDIS_RETRY_S=1))
+    node = processes.node(app_env(app, CLICK_REDIS_URL=own_url, CLICK_REDIS_RETRY_S=1))
     # The test's own view of the click Redis (the stream), beside the suite's queue Redis.
     own = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url,
                      RATELIMIT_STORAGE_URI=redis_url, CLICK_REDIS_URL=own_url)

@@ -1,4 +1,4 @@
-"""Scale-out: two app nodes (two gunicorn servers) and two workers with their beats, on one
+"""Scale-out: two app nodes (two granian servers) and two workers with their beats, on one
 PostgreSQL and one Redis. Clicks go to both nodes, the same postback to both at once, approvals
 and payouts are raced by both workers, and both beats race for every periodic slot: no click
 is lost or stored twice, no conversion, approval or payout happens twice, each slot fires once,
@@ -76,7 +76,7 @@ def test_two_nodes_and_two_workers_do_everything_exactly_once(
         get_queue("payouts").enqueue(send_payout, payout_id)
         get_queue("payouts").enqueue(send_payout, payout_id)
     env = app_env(app, PROXY_FIX_X_FOR=1, FRAUD_MIN_CLICK_SECONDS=0)
-    nodes = [processes.gunicorn(env), processes.gunicorn(env)]
+    nodes = [processes.node(env), processes.node(env)]
     for _ in range(2):
         processes.worker(env, app_module="tests.faults.node_app")
     started = time.monotonic()
