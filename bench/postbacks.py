@@ -161,7 +161,7 @@ def serve_and_load(target: str, env: dict, clicks_file: Path, secret: str,
 
 
 def serve_command(target: str, port: int, workers: int, threads: int) -> list[str]:
-    """granian, the production server (README "Deploying"): `workers` processes, each running
+    """granian, the production server (README "Production"): `workers` processes, each running
     the app in `threads` threads."""
     return [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
             "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port),

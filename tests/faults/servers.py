@@ -59,7 +59,7 @@ class Processes:
         return ""
 
     def node(self, env: dict[str, str], workers: int = 1, threads: int = 4) -> str:
-        """An app node as production runs it (granian, README "Deploying") on a free loopback
+        """An app node as production runs it (granian, README "Production") on a free loopback
         port; its base URL once it answers."""
         port = free_port()
         process = self.start("node", [

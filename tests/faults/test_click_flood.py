@@ -38,7 +38,7 @@ def test_ten_thousand_clicks_from_one_address_are_flagged_and_others_are_served(
     limit = app.config["CLICK_FLOOD_LIMIT"]
     token = make_link(make_offer()).token
     node = processes.node(app_env(app, PROXY_FIX_X_FOR=1, CLICK_FLOOD_WINDOW_S=WINDOW_S),
-                              workers=2, threads=4)
+                          workers=2, threads=4)
     flood: list[list[tuple[int, str]]] = [[] for _ in range(FLOODERS)]
     others: list[tuple[str, int, float, str]] = []  # (kind, status, seconds, click id)
     flooding = threading.Event()
