@@ -36,6 +36,8 @@ def load_config(app: Flask, env: str | None, overrides: dict) -> None:
     app.config.update(overrides)
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        app.config["MAX_CONTENT_LENGTH"] = app.config["CREATIVE_MAX_BYTES"] + 1024 * 1024
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment outside development")
 

@@ -59,6 +59,7 @@ ENVIRONMENT_SETTINGS = {
     "DATABASE_REPLICA_URL": ("DATABASE_REPLICA_URL", str),
     "CATALOG_MIN_CLICKS": ("CATALOG_MIN_CLICKS", int),
     "CREATIVE_MAX_BYTES": ("CREATIVE_MAX_BYTES", int),
+    "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
     "STRIPE_CONNECT_WEBHOOK_SECRET": ("STRIPE_CONNECT_WEBHOOK_SECRET", str),
     "STRIPE_TIMEOUT_S": ("STRIPE_TIMEOUT_S", float),
     "PAYOUT_MINIMUM": ("PAYOUT_MINIMUM", str),
@@ -158,6 +159,9 @@ class Config:
     CLICK_PARTITIONS_AHEAD = 3  # monthly click partitions created ahead of the current month
     CATALOG_MIN_CLICKS = 100  # below this many valid clicks in 30 days an offer shows as "new"
     CREATIVE_MAX_BYTES = 1024 * 1024  # banner upload limit
+    # Any request body larger is refused with 413 before it is read (an upload is read into
+    # memory whole). None: CREATIVE_MAX_BYTES + 1 MiB, the largest form plus its fields.
+    MAX_CONTENT_LENGTH: int | None = None
 
     # Payouts (payouts/): see the README's "Payouts".
     STRIPE_CONNECT_WEBHOOK_SECRET = ""  # nosec B105 # empty: no separate Connect endpoint

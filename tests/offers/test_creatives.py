@@ -4,8 +4,10 @@ import io
 import struct
 import zlib
 
+from flask import Flask
 from sqlalchemy import select
 
+from cpa_network.app import load_config
 from cpa_network.extensions import db
 from offers.models import Creative
 from tests.factories import make_user
@@ -74,6 +76,30 @@ def test_banner_size_is_limited(app, client, app_context, tmp_path, monkeypatch)
     response = upload(client, offer, png() + b"\x00" * 3000, "big.png")
     assert "The image is larger than 2 KB." in response.get_data(as_text=True)
     assert db.session.scalar(select(Creative)) is None
+
+
+def test_a_body_past_the_request_limit_is_refused_before_it_is_read(
+        app, client, app_context, tmp_path, monkeypatch):
+    """MAX_CONTENT_LENGTH refuses a body larger than any form needs with a 413 page, before the
+    upload is read into memory whole; nothing is stored."""
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 8192)
+    offer = make_offer(make_user("advertiser", email="adv@example.com"))
+    client.login("adv@example.com")
+    response = upload(client, offer, png() + b"\x00" * 20_000, "huge.png")
+    assert response.status_code == 413
+    assert "What you sent is too large. Nothing was saved." in response.get_data(as_text=True)
+    assert db.session.scalar(select(Creative)) is None
+    assert not (tmp_path / "creatives").exists()
+
+
+def test_the_request_limit_follows_the_banner_limit_unless_set():
+    derived, explicit = Flask("derived"), Flask("explicit")
+    load_config(derived, "testing", {"CREATIVE_MAX_BYTES": 300_000})
+    load_config(explicit, "testing", {"CREATIVE_MAX_BYTES": 300_000,
+                                      "MAX_CONTENT_LENGTH": 5_000_000})
+    assert derived.config["MAX_CONTENT_LENGTH"] == 300_000 + 1024 * 1024
+    assert explicit.config["MAX_CONTENT_LENGTH"] == 5_000_000
 
 
 def test_another_advertiser_cannot_add_or_delete_creatives(client, app_context):

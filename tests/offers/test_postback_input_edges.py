@@ -79,6 +79,18 @@ def test_a_json_amount_with_a_fraction_is_refused_not_dropped(client, app_contex
     assert conversions() == []
 
 
+def test_a_postback_body_past_the_request_limit_is_a_json_413(client, app, app_context,
+                                                               monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    offer, _link, click_id = live_setup()
+    response = client.post("/postback", data={
+        "click_id": click_id, "goal": "sale", "txid": "T-1", "secret": offer.postback_secret,
+        "note": "x" * 10_000})
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "request_entity_too_large"
+    assert conversions() == []
+
+
 def test_the_test_tool_does_not_use_up_the_offers_postback_quota(client, app, app_context,
                                                                 monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_POSTBACK", "2 per minute")
