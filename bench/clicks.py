@@ -124,9 +124,7 @@ def serve(module: str, port: int, env: dict, log: Path) -> subprocess.Popen:
     its access log (each answer's status alone on a line) and its other output into `log`."""
     from bench.postbacks import serve_command
 
-    command = serve_command(module, port, workers=2, threads=4)
-    command[command.index("--no-access-log")] = "--access-log"
-    command[-1:-1] = ["--access-log-fmt", "%(status)d"]
+    command = serve_command(module, port, workers=2, threads=4, access_log="%(status)d")
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)

@@ -160,12 +160,15 @@ def serve_and_load(target: str, env: dict, clicks_file: Path, secret: str,
     return figures, meter, stored - before, twice, ledger_ok
 
 
-def serve_command(target: str, port: int, workers: int, threads: int) -> list[str]:
+def serve_command(target: str, port: int, workers: int, threads: int,
+                  access_log: str | None = None) -> list[str]:
     """granian, the production server (README "Production"): `workers` processes, each running
-    the app in `threads` threads."""
+    the app in `threads` threads; an access log in the format `access_log`, if given, on
+    standard output."""
+    log = ["--access-log", "--access-log-fmt", access_log] if access_log else ["--no-access-log"]
     return [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
             "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port),
-            "--no-access-log", target]
+            *log, target]
 
 
 def main() -> int:

@@ -2,6 +2,7 @@
 nothing else.
 
     .venv/bin/python bench/postbacks_floor.py [--seconds 10] [--workers 2] [--threads 4]
+                                              [--clients 8]
 
 It prepares the database of bench/postbacks.py and records the statements one real postback
 runs (as bench/postbacks_sql.py does: offers/postback_direct.py's three round trips). Then it
@@ -17,6 +18,7 @@ on this machine; the app's own benchmark can only come in under it.
 """
 
 import argparse
+import functools
 import json
 import os
 import pickle
@@ -30,33 +32,38 @@ sys.path.insert(0, str(ROOT))
 
 from bench.postbacks_sql import one_postback, record  # noqa: E402
 
-_thread = threading.local()  # per server thread: its connection, statements, advertisers
+_thread = threading.local()  # per server thread: its connection
 
 
-def _state() -> threading.local:
-    """This thread's connection and the recorded statements (opened on its first request)."""
+@functools.cache
+def _recorded() -> tuple[list, dict[int, int]]:
+    """The recorded statements and each offer's advertiser, read once per server process."""
+    import psycopg
+
+    # written by this benchmark into its own temporary directory, read by its own workers
+    statements = pickle.loads(Path(os.environ["FLOOR_STATEMENTS"]).read_bytes())  # noqa: S301
+    with psycopg.connect(os.environ["FLOOR_DSN"]) as conn:
+        advertisers = dict(conn.execute("SELECT id, advertiser_id FROM offers").fetchall())
+    return statements, advertisers
+
+
+def _connection():
+    """This thread's connection, in autocommit (opened on its first request)."""
     if getattr(_thread, "conn", None) is None:
         import psycopg
         from psycopg.rows import dict_row
 
-        conn = psycopg.connect(os.environ["FLOOR_DSN"], row_factory=dict_row,
-                               autocommit=True)
-        # written by this benchmark into its own temporary directory, read by its own workers
-        _thread.statements = pickle.loads(  # noqa: S301
-            Path(os.environ["FLOOR_STATEMENTS"]).read_bytes())
-        with conn.cursor() as cur:
-            cur.execute("SELECT id, advertiser_id FROM offers")
-            _thread.advertisers = {row["id"]: row["advertiser_id"] for row in cur.fetchall()}
-        _thread.conn = conn
-    return _thread
+        _thread.conn = psycopg.connect(os.environ["FLOOR_DSN"], row_factory=dict_row,
+                                       autocommit=True)
+    return _thread.conn
 
 
 def application(environ, start_response):
     """The server's entry point: `GET /postback?click_id=..&txid=..` and nothing else."""
     params = dict(parse_qsl(environ.get("QUERY_STRING", "")))
     try:
-        state = _state()
-        code, conversion_id = one_postback(state.conn, state.statements, state.advertisers,
+        statements, advertisers = _recorded()
+        code, conversion_id = one_postback(_connection(), statements, advertisers,
                                            params["click_id"], params["txid"])
     except Exception as error:  # answered 500: the benchmark counts it as "other"
         body = json.dumps({"status": "error", "message": str(error)}).encode()

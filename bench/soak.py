@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import seed  # noqa: E402
 from bench.clicks import free_port, stop, wait_for_port  # noqa: E402
+from bench.cputime import children  # noqa: E402
 from bench.postbacks import serve_command  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from bench.soak_load import EXPECTED, Plan, open_sessions, percentile, run_load  # noqa: E402
@@ -78,13 +79,6 @@ def rss_kb(pid: int) -> int | None:
     except OSError:
         return None
     return None
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
 
 
 def processes(server: subprocess.Popen, worker: subprocess.Popen) -> dict[str, int]:
