@@ -3,10 +3,13 @@
 `postbacks.receive` is the transaction boundary that also writes the log line."""
 
 from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from cpa_network.extensions import csrf
 from offers import pixels, postbacks
+from offers.refusals import RequestTooLarge
+from offers.tracking import find_click
 
 bp = Blueprint("postbacks", __name__)
 csrf.exempt(bp)  # machines authenticate with the offer's secret or signature, not a session
@@ -14,9 +17,22 @@ csrf.exempt(bp)  # machines authenticate with the offer's secret or signature, n
 
 @bp.route("/postback", methods=["GET", "POST"])
 def postback():
-    params = postbacks.read_params(request)
-    answer = postbacks.receive(lambda trace: postbacks.ingest(params, trace), params,
-                               source="postback", method=request.method,
+    try:
+        params, refused = postbacks.read_params(request), None
+    except RequestEntityTooLarge:
+        # Refused before the body is read, and answered and logged as any refusal is, with
+        # what the query string says (often the click and the offer).
+        params = postbacks.limit_params(postbacks.query_params(request.query_string))
+        refused = RequestTooLarge()
+
+    def run(trace):
+        if refused is not None:  # the log line goes to the offer of the click named, if any
+            click = find_click(params.get("click_id", "").strip().upper())
+            trace.offer_id = click.offer_id if click is not None else None
+            raise refused
+        return postbacks.ingest(params, trace)
+
+    answer = postbacks.receive(run, params, source="postback", method=request.method,
                                remote_ip=request.remote_addr or "")
     response = jsonify(answer.body())
     response.status_code = answer.http_status

@@ -20,6 +20,7 @@ carries one, with a human message and the HTTP status below. Stable: integration
     amount_invalid       422  the amount is not whole minor units, or a percent goal has none
     amount_below_minimum 422  the goal pays from a minimum sale amount
     currency_mismatch    422  the currency is not the offer's
+    request_too_large    413  the body is larger than the server reads (MAX_CONTENT_LENGTH)
     rate_limited         429  the offer's postbacks come faster than RATELIMIT_POSTBACK; see
                               the Retry-After header
 """
@@ -110,3 +111,10 @@ class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
     http_status = 422
     default_message = _l("The currency is not the offer's.")
+
+
+class RequestTooLarge(DomainError):
+    code = "request_too_large"
+    http_status = 413
+    default_message = _l("The request body is too large. Send the parameters in the query "
+                         "string or in a smaller body.")

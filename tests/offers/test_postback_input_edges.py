@@ -79,16 +79,24 @@ def test_a_json_amount_with_a_fraction_is_refused_not_dropped(client, app_contex
     assert conversions() == []
 
 
-def test_a_postback_body_past_the_request_limit_is_a_json_413(client, app, app_context,
-                                                               monkeypatch):
+def test_a_postback_body_past_the_request_limit_is_refused_and_logged(client, app, app_context,
+                                                                      monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
     offer, _link, click_id = live_setup()
-    response = client.post("/postback", data={
-        "click_id": click_id, "goal": "sale", "txid": "T-1", "secret": offer.postback_secret,
+    form = client.post(f"/postback?click_id={click_id}", data={
+        "goal": "sale", "txid": "T-1", "secret": offer.postback_secret, "note": "x" * 10_000})
+    as_json = client.post("/postback", json={
+        "click_id": click_id, "goal": "sale", "txid": "T-2", "secret": offer.postback_secret,
         "note": "x" * 10_000})
-    assert response.status_code == 413
-    assert response.json["error"]["code"] == "request_entity_too_large"
+    for response in (form, as_json):
+        assert response.status_code == 413
+        assert (response.json["status"], response.json["conversion_id"]) == (
+            "request_too_large", None)
+        assert "too large" in response.json["message"]
     assert conversions() == []
+    # the advertiser sees both in the offer's log when the query string names the click
+    assert [(line.code, line.http_status, line.offer_id) for line in log_lines()] == [
+        ("request_too_large", 413, offer.id), ("request_too_large", 413, None)]
 
 
 def test_the_test_tool_does_not_use_up_the_offers_postback_quota(client, app, app_context,
