@@ -7,6 +7,11 @@ goal_code, customer), partial, as most conversions name no customer. The sell pa
 referral exchange asks, for each of the seller's referrals, whether a sale of it is still
 unsettled: (referral_id, status) answers it without reading the exchange's other sales.
 
+On PostgreSQL both are built CONCURRENTLY, as 0017's is: a plain CREATE INDEX would block every
+postback's insert into conversions for as long as the build of a large table takes. A build
+that failed half-way leaves an invalid index behind, which IF NOT EXISTS would take as done:
+it is dropped and built again.
+
 Revision ID: 0024_lookup_indexes
 Revises: 0023_deposit_request_keys
 Create Date: 2026-11-23 19:00:00
@@ -23,7 +28,23 @@ branch_labels = None
 depends_on = None
 
 
+INDEXES = (  # PostgreSQL: name, table, what it indexes
+    ('ix_conversions_offer_goal_customer', 'conversions',
+     "(offer_id, goal_code, customer) WHERE customer <> ''"),
+    ('ix_exchange_sales_referral_status', 'exchange_sales', '(referral_id, status)'),
+)
+
+
 def upgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        with op.get_context().autocommit_block():
+            for name, table, indexed in INDEXES:
+                if op.get_bind().scalar(sa.text(
+                        "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:name)"
+                ), {'name': name}):
+                    op.execute(f'DROP INDEX CONCURRENTLY {name}')
+                op.execute(f'CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} {indexed}')
+        return
     with op.batch_alter_table('conversions', schema=None) as batch_op:
         batch_op.create_index('ix_conversions_offer_goal_customer', ['offer_id', 'goal_code', 'customer'], unique=False, postgresql_where=sa.text("customer <> ''"), sqlite_where=sa.text("customer <> ''"))
 
@@ -32,6 +53,11 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        with op.get_context().autocommit_block():
+            for name, _table, _indexed in reversed(INDEXES):
+                op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS {name}')
+        return
     with op.batch_alter_table('exchange_sales', schema=None) as batch_op:
         batch_op.drop_index('ix_exchange_sales_referral_status')
 
