@@ -159,15 +159,17 @@ def register_request_hooks(app: Flask) -> None:
 def register_listeners(app: Flask) -> None:
     """Callbacks lower layers run without importing upward: a blocked publisher's conversions
     are rejected (and their exchange lots withdrawn), a blocked advertiser's offers paused,
-    logins are traced for fraud checks, new escrow funds waiting conversions, background jobs
+    logins are traced for fraud checks, new escrow funds waiting conversions (and a chargeback's
+    withdrawal pauses the offers the escrow no longer backs), background jobs
     find the kinds (exports, bulk review) the packages define."""
     from cpa_network.accounts.services import register_block_listener
     from cpa_network.background.services import register_job_kinds
     from offers.advertiser_block import pause_offers_of_blocked
     from offers.bulk_review import JOB_KINDS as CONVERSION_JOB_KINDS
     from offers.fraud import init_login_trace, reject_publisher_conversions
-    from offers.tasks import fund_awaiting_conversions
+    from offers.tasks import fund_awaiting_conversions, pause_unfunded_offers
     from payouts.deposits import register_credit_listener
+    from payouts.disputes import register_withdrawn_listener
     from publishers.exchange import withdraw_lots_of_blocked
     from publishers.exports import JOB_KINDS as STATS_JOB_KINDS
 
@@ -177,6 +179,7 @@ def register_listeners(app: Flask) -> None:
     register_job_kinds(app, *CONVERSION_JOB_KINDS, *STATS_JOB_KINDS)
     init_login_trace(app)
     register_credit_listener(app, fund_awaiting_conversions)
+    register_withdrawn_listener(app, pause_unfunded_offers)
 
 
 def register_cli(app: Flask) -> None:

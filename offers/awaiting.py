@@ -6,6 +6,8 @@ How a top-up reaches us without payouts importing offers: `create_app` registers
 `credit_deposit` enqueues it after its commit (advertiser id and currency). A periodic job runs
 the same function for every advertiser with waiting conversions, so a top-up that missed its
 job (Redis away at commit) or money that arrived another way is picked up within minutes.
+A chargeback that shrinks the escrow pauses the offers it no longer backs the same way
+(`pause_unfunded`, registered with `payouts.disputes.register_withdrawn_listener`).
 """
 
 from datetime import datetime
@@ -17,11 +19,13 @@ from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from cpa_network.notifications.services import MESSAGES, notify
-from offers import conversions, services
+from offers import conversions, funding, services
 from offers import status as st
 from offers.conversion_models import WAITING_FOR_FUNDS, Conversion
 from offers.models import Offer
+from payouts.dispute_debts import settle_debts
 from payouts.ledger import InsufficientFunds
+from payouts.models import AccountKind
 
 FUNDS = "insufficient_funds"
 MESSAGES.update({
@@ -55,10 +59,34 @@ def pause_for_funds(offer: Offer, conversion: Conversion) -> None:
            f"offer_paused_funds:{offer.id}:{conversion.id}", name=offer.name)
 
 
+def pause_unfunded(advertiser_id: int, currency: str) -> int:
+    """The escrow shrank outside a conversion (a chargeback took it back): pause, as for funds,
+    each live offer it no longer backs, so new conversions wait for a top-up instead of being
+    paid; the top-up's funding job resumes them. Returns how many were paused."""
+    live = db.session.scalars(select(Offer).where(
+        Offer.advertiser_id == advertiser_id, Offer.currency == currency,
+        Offer.status == st.ACTIVE).order_by(Offer.id).with_for_update()
+        .execution_options(populate_existing=True))
+    paused = 0
+    for offer in live:
+        try:
+            funding.check_offer_is_funded(offer)
+        except funding.InsufficientEscrow:
+            services.change_status(offer, st.PAUSED)
+            offer.paused_reason = FUNDS
+            notify(offer.advertiser_id, "offer_paused_funds",
+                   f"offer_paused_funds:{offer.id}:{utcnow().isoformat()}", name=offer.name)
+            paused += 1
+    return paused
+
+
 def fund_awaiting(advertiser_id: int, currency: str, now: datetime | None = None) -> int:
     """Hold escrow for waiting conversions, oldest first, until one does not fit; resume the
     offers paused for funds that no longer wait. Returns how many were funded."""
     now = now or utcnow()
+    # A chargeback's debt is repaid before any waiting conversion (it locks the debts before
+    # any ledger account, as every repayment does).
+    settle_debts(advertiser_id, AccountKind.ADVERTISER_ESCROW, currency)
     waiting = list(db.session.scalars(
         select(Conversion).where(Conversion.advertiser_id == advertiser_id,
                                  Conversion.currency == currency,

@@ -126,6 +126,15 @@ def fund_awaiting_conversions(advertiser_id: int, currency: str) -> int:
 
 
 @task
+def pause_unfunded_offers(advertiser_id: int, currency: str) -> int:
+    """Enqueued after a chargeback took escrow back (payouts.disputes' withdrawn listener):
+    pause the live offers the escrow no longer backs."""
+    from offers import awaiting
+
+    return awaiting.pause_unfunded(advertiser_id, currency)
+
+
+@task
 def fund_all_awaiting() -> int:
     """The safety net for top-ups whose job was never enqueued."""
     from offers import awaiting

@@ -22,7 +22,7 @@ from cpa_network.errors import DomainError, Forbidden, NotFound, ValidationFaile
 from cpa_network.extensions import db
 from cpa_network.jobs import enqueue_after_commit
 from payouts import currency as currencies
-from payouts import ledger, request_keys
+from payouts import dispute_debts, ledger, request_keys
 from payouts.gateway import GatewayError, PaymentGateway, get_gateway
 from payouts.models import DEPOSIT_KINDS, AccountKind, Deposit, DepositStatus
 from payouts.request_keys import IdempotencyKeyReused
@@ -203,22 +203,33 @@ def credit_deposit(deposit: Deposit, refs: dict | None = None) -> bool:
         return False
     code, kind = deposit.currency, AccountKind(deposit.account_kind)
     escrow = kind == AccountKind.ADVERTISER_ESCROW
+    debts = dispute_debts.lock_debts(deposit.owner_id, kind, code)  # before any account lock
+    clearing = ledger.network_account(AccountKind.GATEWAY_CLEARING, code)
+    owners = ledger.account(kind, deposit.owner_id, code)
+    if debts:  # the repayment below touches revenue too: every account locked at once, in order
+        ledger.lock_accounts([clearing.id, owners.id,
+                              ledger.network_account(AccountKind.NETWORK_REVENUE, code).id])
     ledger.post_transaction(
-        f"deposit:{deposit.id}:credit",
-        ledger.transfer(ledger.network_account(AccountKind.GATEWAY_CLEARING, code),
-                        ledger.account(kind, deposit.owner_id, code), deposit.amount),
+        f"deposit:{deposit.id}:credit", ledger.transfer(clearing, owners, deposit.amount),
         "deposit", {"deposit": deposit.id,
                     "advertiser" if escrow else "publisher": deposit.owner_id, **(refs or {})},
         description=f"{deposit.gateway} deposit {deposit.checkout_session_id or deposit.id}")
     transition(deposit, S.SUCCEEDED)
     deposit.credited_at = utcnow()
     deposit.failure_reason = ""
-    if not escrow:
-        return True  # a publisher's available balance: nothing waits for it
-    for job in current_app.extensions.get(CREDIT_LISTENERS, ()):
-        enqueue_after_commit(job, deposit.owner_id, code,
-                             job_id=f"escrow-credited-{job.__name__}-{deposit.id}")
+    # What the owner owes for a chargeback is repaid first, before the listeners fund anything.
+    dispute_debts.repay_debts(debts)
+    if escrow:  # conversions may wait for it; nothing waits for a publisher's available balance
+        announce_escrow_credit(deposit.owner_id, code, f"deposit-{deposit.id}")
     return True
+
+
+def announce_escrow_credit(advertiser_id: int, currency: str, source: str) -> None:
+    """Enqueue the credit listeners after the commit that put money in the escrow; `source`
+    names what credited it (one job per source)."""
+    for job in current_app.extensions.get(CREDIT_LISTENERS, ()):
+        enqueue_after_commit(job, advertiser_id, currency,
+                             job_id=f"escrow-credited-{job.__name__}-{source}")
 
 
 def close_deposit(deposit: Deposit, status: DepositStatus, reason: str = "") -> bool:

@@ -107,6 +107,10 @@ class PaymentGateway(Protocol):
 
     def find_transfer(self, payout: Payout) -> Transfer | None: ...
 
+    def charge_payment_intent(self, charge_id: str) -> str | None: ...
+
+    def payment_intent_metadata(self, payment_intent_id: str) -> dict | None: ...
+
 
 class SandboxGateway:
     """No keys, no network: every payment succeeds at once. Pages say "Sandbox" when in use."""
@@ -147,6 +151,12 @@ class SandboxGateway:
 
     def find_transfer(self, payout):
         return None  # nothing exists outside our database; create_transfer is idempotent
+
+    def charge_payment_intent(self, charge_id):
+        return None  # the sandbox makes no charges, so none is ever disputed
+
+    def payment_intent_metadata(self, payment_intent_id):
+        return None
 
 
 class StripeGateway:
@@ -248,6 +258,28 @@ class StripeGateway:
                           {"transfer_group": payout.transfer_group, "limit": 100}, retries=0)
         mine = [t for t in page.data if (t.metadata or {}).get("payout_id") == str(payout.id)]
         return self._transfer(mine[0]) if mine else None
+
+    def charge_payment_intent(self, charge_id):
+        """The payment intent of a charge (a dispute from an old API version names only it);
+        None if Stripe has no such charge."""
+        try:
+            intent = self._call(self.client.v1.charges.retrieve, charge_id).payment_intent
+        except GatewayError as error:
+            if error.retryable:
+                raise
+            return None
+        return getattr(intent, "id", intent)
+
+    def payment_intent_metadata(self, payment_intent_id):
+        """The metadata we gave a payment intent (deposit_id...); None if Stripe has no such
+        intent."""
+        try:
+            intent = self._call(self.client.v1.payment_intents.retrieve, payment_intent_id)
+        except GatewayError as error:
+            if error.retryable:
+                raise
+            return None
+        return dict(intent.metadata or {})
 
     @staticmethod
     def _account(account) -> ConnectedAccount:

@@ -14,6 +14,7 @@ from cpa_network.accounts.models import User
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
 from cpa_network.notifications.services import notify
+from payouts.dispute_models import DepositDispute, DisputeFunds
 from payouts.models import (
     MAY_GO_NEGATIVE,
     AccountKind,
@@ -216,6 +217,81 @@ def _payout_accounts_match() -> list[str]:
     return problems
 
 
+def _dispute_key(suffix: str):
+    return literal("dispute:") + cast(DepositDispute.id, String) + literal(f":{suffix}")
+
+
+def _legs(transaction_id, *where):
+    """The sum of a transaction's postings on the accounts `where` selects (a scalar subquery
+    correlated with the dispute row)."""
+    return (select(func.coalesce(func.sum(Posting.amount), 0))
+            .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+            .where(Posting.transaction_id == transaction_id, *where).scalar_subquery())
+
+
+def _disputes_match_ledger() -> list[str]:
+    """A dispute's deposit is a credited one of its owner, kind and currency, for at least its
+    amount; its withdrawal is posted exactly when its funds left (the disputed account gets the
+    amount, the owner's balance gives what the row says it took, revenue fronts the
+    shortfall), its settlement exactly when it was won or lost, and its repayments add up."""
+    withdrawn, settle = db.aliased(LedgerTransaction), db.aliased(LedgerTransaction)
+    F, D = DisputeFunds, DepositDispute
+    own = (LedgerAccount.owner_id == D.owner_id,)
+    revenue = LedgerAccount.kind == AccountKind.NETWORK_REVENUE
+    repaid = (select(func.coalesce(func.sum(Posting.amount), 0))
+              .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+              .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+              .where(LedgerTransaction.reason == "dispute_repaid",  # indexed: few rows
+                     LedgerTransaction.idempotency_key.like(_dispute_key("repaid:%")), revenue)
+              .scalar_subquery())
+    rows = db.session.execute(
+        select(D, Deposit, withdrawn.id, settle.reason,
+               _legs(withdrawn.id, LedgerAccount.kind == AccountKind.DISPUTED, *own),
+               _legs(withdrawn.id, LedgerAccount.kind == D.account_kind, *own),
+               _legs(withdrawn.id, revenue), repaid)
+        .join(Deposit, Deposit.id == D.deposit_id)
+        .outerjoin(withdrawn, withdrawn.idempotency_key == _dispute_key("withdrawn"))
+        .outerjoin(settle, settle.idempotency_key == _dispute_key("settle"))
+        .order_by(D.id))
+    settled_as = {F.REINSTATED: "dispute_won", F.LOST: "dispute_lost"}
+    problems = []
+    for d, deposit, withdrawal, settlement, held, given, fronted, repaid_total in rows:
+        name = f"dispute {d.id} ({d.funds})"
+        if (deposit.status != DepositStatus.SUCCEEDED or deposit.owner_id != d.owner_id
+                or deposit.account_kind != d.account_kind or deposit.currency != d.currency
+                or d.amount > deposit.amount):
+            problems.append(f"{name}: does not match its credited deposit {deposit.id}")
+        if (withdrawal is None) != (d.funds == F.NONE):
+            problems.append(f"{name}: withdrawal transaction {withdrawal or 'missing'}")
+        elif withdrawal is not None and (held, given, fronted) != (
+                d.amount, -d.taken_amount, -d.shortfall_amount):
+            problems.append(f"{name}: withdrawal {withdrawal} moves {held} in dispute, "
+                            f"{given} from the balance, {fronted} from revenue; the row says "
+                            f"{d.amount}, {-d.taken_amount}, {-d.shortfall_amount}")
+        if settlement != settled_as.get(F(d.funds)):
+            problems.append(f"{name}: settlement {settlement or 'missing'}")
+        if repaid_total != d.recovered_amount:
+            problems.append(f"{name}: repayments sum to {repaid_total}, the row says "
+                            f"{d.recovered_amount}")
+    return problems
+
+
+def _disputed_accounts_match() -> list[str]:
+    """Money in dispute = the disputes whose money was taken and not decided, per owner."""
+    sums = (select(DepositDispute.owner_id, DepositDispute.currency,
+                   func.sum(DepositDispute.amount).label("total"))
+            .where(DepositDispute.funds == DisputeFunds.WITHDRAWN)
+            .group_by(DepositDispute.owner_id, DepositDispute.currency).subquery())
+    total = func.coalesce(sums.c.total, 0)
+    rows = db.session.execute(
+        select(LedgerAccount, total).outerjoin(sums, and_(
+            sums.c.owner_id == LedgerAccount.owner_id, sums.c.currency == LedgerAccount.currency))
+        .where(LedgerAccount.kind == AccountKind.DISPUTED, LedgerAccount.balance != total)
+        .order_by(LedgerAccount.id))
+    return [f"account {a.id} ({a.kind}:{a.owner_id}:{a.currency}): balance {a.balance}, its "
+            f"open disputes sum to {t}" for a, t in rows]
+
+
 CHECKS = (
     ("transactions_balance", _l("every transaction sums to zero per currency"),
      _transactions_balance),
@@ -238,6 +314,11 @@ CHECKS = (
     ("payout_accounts", _l("money in flight and paid out equals the payouts in those states "
                            "(less what was reversed)"),
      _payout_accounts_match),
+    ("disputes_booked", _l("every chargeback matches its credited deposit, and its withdrawal, "
+                           "outcome and repayments are posted once, as its row says"),
+     _disputes_match_ledger),
+    ("disputed_accounts", _l("money in dispute equals the chargebacks not decided yet"),
+     _disputed_accounts_match),
 )
 
 

@@ -43,6 +43,9 @@ class AccountKind(StrEnum):
     REFUND_IN_FLIGHT = "refund_in_flight"  # escrow being refunded to the advertiser's card
     PUBLISHER_PAID = "publisher_paid"  # what reached the publisher's bank, cumulative (owner: pub)
     EXCHANGE_ESCROW = "exchange_escrow"  # a buyer's money in the guarantee period (owner: lot sale)
+    # What the card issuer took back of the owner's deposit while its dispute (chargeback) is
+    # open (owner: the deposit's owner): neither theirs to spend nor in the platform's balance.
+    DISPUTED = "disputed"
     NETWORK_REVENUE = "network_revenue"  # fees and commissions (owner: 0); may go negative
     GATEWAY_CLEARING = "gateway_clearing"  # money in/out of the platform (owner: 0); may be < 0
 
@@ -51,7 +54,7 @@ class AccountKind(StrEnum):
 USER_KINDS = frozenset({
     AccountKind.ADVERTISER_ESCROW, AccountKind.ADVERTISER_HOLD, AccountKind.NETWORK_PENDING_FEE,
     AccountKind.PUBLISHER_AVAILABLE, AccountKind.PAYOUT_IN_FLIGHT, AccountKind.REFUND_IN_FLIGHT,
-    AccountKind.PUBLISHER_PAID})
+    AccountKind.PUBLISHER_PAID, AccountKind.DISPUTED})
 # Only these may go below zero; the database refuses it for every other kind (CHECK below).
 MAY_GO_NEGATIVE = frozenset({AccountKind.GATEWAY_CLEARING, AccountKind.NETWORK_REVENUE})
 NETWORK_OWNER = 0
@@ -190,7 +193,8 @@ class Deposit(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=DepositStatus.CREATED)
     checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     checkout_url: Mapped[str | None] = mapped_column(String(2000))
-    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    # Indexed: a dispute (chargeback) names the payment intent, not the deposit.
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     failure_reason: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,6 +1,7 @@
 """The operator's payout pages (by status, failed with reasons, retry, totals per day), escrow
-refunds still on their way (retry; settle one stopped for review by hand), and queue health
-(RQ's registries: queued, started, failed; failed-job details and requeue)."""
+refunds still on their way (retry; settle one stopped for review by hand), chargebacks of
+deposits (read only), and queue health (RQ's registries: queued, started, failed; failed-job
+details and requeue)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +11,7 @@ from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError, NotFound
 from cpa_network.extensions import db
-from payouts import earnings, payout_reports, queues, reconcile, refunds
+from payouts import disputes, earnings, payout_reports, queues, reconcile, refunds
 from payouts.models import Payout, PayoutStatus
 from payouts.transfers import failure_label
 
@@ -71,6 +72,13 @@ def retry(payout_id: int):
 def refunds_page():
     return render_template("payouts/refunds_admin.html", refunds=refunds.unfinished_refunds(),
                            form=ConfirmForm())
+
+
+@bp.route("/disputes", endpoint="disputes")
+@role_required("admin")
+def disputes_page():
+    """Chargebacks of deposits: read only, they are answered in the Stripe dashboard."""
+    return render_template("payouts/disputes_admin.html", disputes=disputes.operator_disputes())
 
 
 @bp.route("/refunds/<int:refund_id>/retry", methods=["POST"])

@@ -22,14 +22,15 @@ makes a confirmation sent twice refund once; the reconciler requeues refunds lef
 import logging
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, NotFound
 from cpa_network.extensions import db
-from payouts import escrow, ledger, request_keys
+from payouts import dispute_debts, escrow, ledger, request_keys
 from payouts.currency import format_money
 from payouts.deposits import validate_amount
+from payouts.dispute_models import FUNDS_OWED, DepositDispute
 from payouts.gateway import (
     GatewayError,
     IdempotencyMismatch,
@@ -59,6 +60,11 @@ class RefundTransitionRefused(DomainError):
     default_message = _l("Only a refund still on its way can be retried.")
 
 
+# A deposit whose card payment the issuer took back (a chargeback) cannot be refunded to it.
+_charged_back = exists().where(DepositDispute.deposit_id == Deposit.id,
+                               DepositDispute.funds.in_(FUNDS_OWED))
+
+
 def withdraw_escrow(advertiser_id: int, amount: int, currency: str,
                     request_key: str | None = None) -> list[EscrowRefund]:
     """Reserve `amount` of unused escrow and queue refunds of the deposits that brought it.
@@ -69,10 +75,12 @@ def withdraw_escrow(advertiser_id: int, amount: int, currency: str,
                               Deposit.account_kind == AccountKind.ADVERTISER_ESCROW,
                               Deposit.currency == code,
                               Deposit.status == DepositStatus.SUCCEEDED,
-                              Deposit.refunded_amount < Deposit.amount)
+                              Deposit.refunded_amount < Deposit.amount, ~_charged_back)
         .order_by(Deposit.id.desc()).with_for_update()).all()
     if request_key is not None and refunds_with_key(request_key):
         raise RequestKeyTaken()  # a twin held these deposits; we waited for its commit
+    # What the advertiser owes for a chargeback is repaid before anything goes back to a card.
+    dispute_debts.settle_debts(advertiser_id, AccountKind.ADVERTISER_ESCROW, code)
     available = escrow.escrow_balance(advertiser_id, code)
     if amount > available:
         raise InsufficientFunds(message=_l(

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from cpa_network.extensions import db
-from payouts import escrow, ledger
+from payouts import dispute_debts, escrow, ledger
 from payouts.currency import CURRENCIES
 from payouts.models import USER_KINDS, AccountKind, LedgerAccount, LedgerTransaction, Posting
 
@@ -20,6 +20,7 @@ KIND_LABELS = {
     K.REFUND_IN_FLIGHT: _l("Refund in flight"),
     K.PUBLISHER_PAID: _l("Paid out"),
     K.EXCHANGE_ESCROW: _l("Exchange escrow"),
+    K.DISPUTED: _l("In dispute (chargeback)"),
     K.NETWORK_REVENUE: _l("Network revenue"),
     K.GATEWAY_CLEARING: _l("Gateway clearing"),
 }
@@ -40,6 +41,10 @@ REASON_LABELS = {
     "lot_release": _l("Referral sale paid out"),
     "lot_refund": _l("Referral purchase refunded"),
     "commission_reversal": _l("Referral commission reversed"),
+    "dispute_withdrawn": _l("Card payment disputed, taken back by the card issuer"),
+    "dispute_won": _l("Dispute won, money returned"),
+    "dispute_lost": _l("Dispute lost, kept by the card issuer"),
+    "dispute_repaid": _l("Owed for a disputed payment, repaid"),
 }
 
 
@@ -74,7 +79,9 @@ def advertiser_balances(advertiser_id: int, currency: str) -> dict:
     return {"escrow": escrow.escrow_balance(advertiser_id, currency),
             "on_hold": escrow.on_hold(advertiser_id, currency),
             "refunding": ledger.balance(K.REFUND_IN_FLIGHT, advertiser_id, currency),
-            "spent": spent(advertiser_id, currency)}
+            "spent": spent(advertiser_id, currency),
+            "disputed": ledger.balance(K.DISPUTED, advertiser_id, currency),
+            "owed": dispute_debts.owed_total(advertiser_id, K.ADVERTISER_ESCROW, currency)}
 
 
 def publisher_balances(publisher_id: int, currency: str) -> dict:

@@ -4,7 +4,7 @@ The event row is inserted first, inside a savepoint, in the same database transa
 effects: a repeated delivery hits the primary key and does nothing, a concurrent one waits for
 the first to commit and then does nothing, and a failure rolls both back so Stripe retries.
 Handlers only move a deposit forward (see deposits.TRANSITIONS), so late or reordered events
-cannot undo a credit.
+cannot undo a credit; a dispute's money steps likewise only go forward (payouts/disputes.py).
 """
 
 import logging
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cpa_network.extensions import db
-from payouts import connect, deposits, refunds, reversals
+from payouts import connect, deposits, disputes, refunds, reversals
 from payouts.models import Deposit, DepositStatus, EscrowRefund, StripeEvent
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,13 @@ def on_transfer_reversed(transfer: dict, event_id: str) -> str:
                                      transfer.get("amount_reversed") or 0)
 
 
+def _dispute_step(event_type: str):
+    def on_dispute(dispute: dict, event_id: str) -> str:
+        return disputes.record_dispute(dispute, event_type)
+
+    return on_dispute
+
+
 def on_session_polled(session: dict, source: str) -> str:
     """A Checkout Session fetched from Stripe by the reconciler (its webhook never came): the
     handler its current state's event would have run. "open": the payer has not finished."""
@@ -125,4 +132,7 @@ HANDLERS = {
     "refund.failed": on_refund_updated,
     "account.updated": connect.on_account_updated,  # a publisher's connected account (Connect)
     "transfer.reversed": on_transfer_reversed,  # a paid payout taken back (e.g. the dashboard)
+    # A deposit's card payment disputed (chargeback): payouts/disputes.py.
+    **{f"charge.dispute.{step}": _dispute_step(f"charge.dispute.{step}") for step in (
+        "created", "updated", "funds_withdrawn", "funds_reinstated", "closed")},
 }

@@ -10,7 +10,15 @@ from rq.job import Job, JobStatus
 
 from cpa_network.jobs import enqueue_after_commit, get_queue, redis_connection, task
 from cpa_network.schedule import PeriodicJob
-from payouts import automatic, invariants, ledger_status, reconcile, refunds, transfers
+from payouts import (
+    automatic,
+    dispute_debts,
+    invariants,
+    ledger_status,
+    reconcile,
+    refunds,
+    transfers,
+)
 
 # Transient gateway failures (5xx, timeouts) retry with backoff; the money waits in flight.
 REFUND_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])
@@ -51,6 +59,13 @@ def pay_automatically() -> dict:
 
 
 @task
+def repay_dispute_debts() -> int:
+    """Every 10 minutes: what owners owe for chargebacks, repaid from money that reached their
+    balance outside a deposit (a rejected conversion returned to escrow, say)."""
+    return dispute_debts.settle_all_debts()
+
+
+@task
 def check_ledger_nightly() -> dict:
     """Nightly (and on the operator's "Check now"): `ledger check`, its report kept for the
     ledger page, and a notification to every operator on any violation."""
@@ -60,6 +75,7 @@ def check_ledger_nightly() -> dict:
 PERIODIC = (
     PeriodicJob("payout_reconciler", reconcile_payouts, every_s=600, queue="payouts"),
     PeriodicJob("automatic_payouts", pay_automatically, every_s=3600, queue="payouts"),
+    PeriodicJob("dispute_debts", repay_dispute_debts, every_s=600, queue="payouts"),
     PeriodicJob("ledger_check", check_ledger_nightly, every_s=86400, queue="default"),
 )
 

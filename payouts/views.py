@@ -19,7 +19,7 @@ from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from cpa_network.navigation import NavItem
 from cpa_network.ratelimits import RateLimited, enforce
-from payouts import deposits, refunds, request_keys, statements
+from payouts import deposits, disputes, refunds, request_keys, statements
 from payouts.currency import CURRENCIES, DEFAULT_CURRENCY, format_money
 from payouts.forms import DepositForm, WithdrawForm
 from payouts.gateway import GatewayError, get_gateway
@@ -38,6 +38,8 @@ NAV = (
             _l("Payouts by status, failures with reasons and retries, totals per day.")),
     NavItem("admin", "payouts_admin.refunds", _l("Refunds"),
             _l("Escrow refunds still on their way, and those stopped for your review.")),
+    NavItem("admin", "payouts_admin.disputes", _l("Disputes"),
+            _l("Chargebacks of deposits: open ones with their deadlines, and what is owed.")),
     NavItem("admin", "queues_admin.queue_health", _l("Queues"),
             _l("Queued, running and failed jobs per queue; requeue failed ones.")),
 )
@@ -50,6 +52,8 @@ def init_money_filters(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
     app.add_template_global(statements.kind_label, "ledger_kind_label")
     app.add_template_global(statements.reason_label, "ledger_reason_label")
+    app.add_template_global(disputes.status_label, "dispute_status_label")
+    app.add_template_global(disputes.funds_label, "dispute_funds_label")
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -75,7 +79,7 @@ def _balance_page(deposit_form=None, withdraw_form=None, status=200):
         summaries=[(code, statements.advertiser_balances(user_id, code)) for code in codes],
         deposit_form=deposit_form or DepositForm(), withdraw_form=withdraw_form or WithdrawForm(),
         deposits=deposits.recent_deposits(user_id), refunds=refunds.recent_refunds(user_id),
-        history=history), status
+        disputes=disputes.disputes_of(user_id), history=history), status
 
 
 @bp.route("/balance")
@@ -149,7 +153,8 @@ def deposit_detail(deposit_id: int):
             gateway_status = get_gateway().checkout_status(made.checkout_session_id)
         except GatewayError:
             gateway_status = None
-    return render_template("payouts/deposit.html", deposit=made, gateway_status=gateway_status)
+    return render_template("payouts/deposit.html", deposit=made, gateway_status=gateway_status,
+                           disputes=disputes.disputes_of_deposit(made.id))
 
 
 def _may_ask_gateway(user_id: int) -> bool:

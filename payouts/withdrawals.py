@@ -22,7 +22,7 @@ from cpa_network.accounts.services import AccountBlocked
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from cpa_network.extensions import db
-from payouts import ledger, request_keys
+from payouts import dispute_debts, ledger, request_keys
 from payouts.connect import usable_account
 from payouts.currency import format_money, to_minor
 from payouts.deposits import validate_amount
@@ -118,6 +118,8 @@ def request_withdrawal(publisher: User, amount: int, currency: str, *, automatic
                     attempts=0, last_error="", needs_review=False, failure_code="",
                     failure_reason="", requested_at=utcnow())
     request_keys.insert_once(payout)  # RequestKeyTaken: a twin request has the key
+    # What the publisher owes for a chargeback of a top-up is repaid before a payout.
+    dispute_debts.settle_debts(publisher.id, K.PUBLISHER_AVAILABLE, code)
     try:
         ledger.post_transaction(
             f"payout:{payout.id}:reserve",

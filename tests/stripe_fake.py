@@ -16,7 +16,8 @@ Stripe did the work, or a window in which a test kills the caller.
 Objects: Checkout Sessions, Refunds (create, retrieve, list by `payment_intent`), Connect
 Express accounts and account links, Transfers (create, retrieve, list by `transfer_group` /
 `destination`). The platform's available balance per currency (`balance`) pays transfers; more
-than it is Stripe's `balance_insufficient`.
+than it is Stripe's `balance_insufficient`. Payment intents and their charges (retrieve), and
+disputes of them (`dispute(payment_intent)`, the object the `charge.dispute.*` events carry).
 """
 
 import hashlib
@@ -90,6 +91,8 @@ class FakeStripe(ConnectObjects):
         self.route("POST", r"/v1/transfers", self.create_transfer)
         self.route("GET", r"/v1/transfers", self.list_transfers)
         self.route("GET", r"/v1/transfers/(?P<id>[^/]+)", self.retrieve("transfer"))
+        self.route("GET", r"/v1/charges/(?P<id>[^/]+)", self.retrieve("charge"))
+        self.route("GET", r"/v1/payment_intents/(?P<id>[^/]+)", self.retrieve("payment_intent"))
 
     # --- wiring -------------------------------------------------------------------------------
 
@@ -273,6 +276,35 @@ class FakeStripe(ConnectObjects):
         status, body, _ = self.handle("POST", path, params, headers)
         assert status == 200, body
         return body
+
+    def charge_of(self, payment_intent_id: str) -> dict:
+        """The card charge of a paid payment intent (made on first use)."""
+        intent = self.objects[payment_intent_id]
+        if not intent.get("latest_charge"):
+            charge = {"id": self.new_id("ch"), "object": "charge", "amount": intent["amount"],
+                      "currency": intent["currency"], "payment_intent": intent["id"],
+                      "paid": True, "disputed": False, "created": int(time.time())}
+            self.objects[charge["id"]] = charge
+            intent["latest_charge"] = charge["id"]
+        return self.objects[intent["latest_charge"]]
+
+    def dispute(self, payment_intent_id: str, amount: int | None = None,
+                status: str = "needs_response", reason: str = "fraudulent") -> dict:
+        """The cardholder disputes the payment intent's charge: the dispute object as Stripe's
+        `charge.dispute.*` events carry it (change `status` for the later ones)."""
+        charge = self.charge_of(payment_intent_id)
+        charge["disputed"] = True
+        dispute = {"id": self.new_id("dp"), "object": "dispute", "charge": charge["id"],
+                   "payment_intent": payment_intent_id,
+                   "amount": charge["amount"] if amount is None else amount,
+                   "currency": charge["currency"], "status": status, "reason": reason,
+                   "is_charge_refundable": False, "balance_transactions": [],
+                   "evidence_details": {"due_by": int(time.time()) + 7 * 86400,
+                                        "has_evidence": False, "past_due": False,
+                                        "submission_count": 0},
+                   "metadata": {}, "created": int(time.time()), "livemode": False}
+        self.objects[dispute["id"]] = dispute
+        return dict(dispute)
 
     def event(self, type_: str, obj: dict) -> dict:
         return {"id": self.new_id("evt"), "object": "event", "type": type_,
