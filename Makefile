@@ -12,12 +12,15 @@ PO := $(MO:.mo=.po)
 run: $(STAMP) $(MO)
 	$(PY) -m cpa_network.devserver
 
-## make test: ruff, the import-layer contract, bandit, then the whole suite on PostgreSQL and Redis.
+## make test: ruff, the import-layer contract, bandit, then the whole suite on PostgreSQL and Redis,
+## in TEST_WORKERS processes (pytest-xdist; a test file stays in one process). At most 15: each
+## takes one of Redis's database numbers 1-15 (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(STAMP) $(MO)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/bandit -q -r cpa_network offers publishers payouts -c pyproject.toml
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
