@@ -133,6 +133,21 @@ def test_side_app(app, database_url, redis_url):
     _dispose(side_app)
 
 
+@pytest.fixture
+def sqlite_app(tmp_path, redis_url):
+    """The app on an SQLite file migrated to the head (the run-by-default database), for the
+    tests marked `sqlite`; its Redis number is flushed afterwards (jobs it queued name a
+    database that is gone)."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                     REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=redis_url)
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    yield app
+    _dispose(app)
+    redis.Redis.from_url(redis_url).flushdb()
+
+
 def _dispose(app) -> None:
     """Close pooled connections before the database is dropped."""
     with app.app_context():

@@ -10,9 +10,7 @@ import re
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
 
-from cpa_network.app import create_app
 from cpa_network.extensions import db
 
 # Made outside the models on purpose: the monthly partitions of `clicks` (offers/partitions.py
@@ -45,10 +43,7 @@ def test_the_migrated_postgresql_schema_matches_the_models(app):
 
 
 @pytest.mark.sqlite
-def test_the_migrated_sqlite_schema_matches_the_models(tmp_path, redis_url):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                     REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=redis_url)
+def test_the_migrated_sqlite_schema_matches_the_models(sqlite_app):
+    app = sqlite_app
     with app.app_context():
-        upgrade()
         assert differences() == []
-        db.engine.dispose()

@@ -3,12 +3,9 @@
 whatever the order and repetition of the events, and never lets escrow go below zero."""
 
 import pytest
-import redis
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from cpa_network.accounts.models import User
-from cpa_network.app import create_app
 from cpa_network.extensions import db
 from cpa_network.notifications.models import Notification
 from offers import review
@@ -443,11 +440,10 @@ def test_the_ledger_check_sees_a_dispute_row_that_disagrees_with_the_ledger(
 
 
 @pytest.mark.sqlite
-def test_a_chargeback_larger_than_the_escrow_on_sqlite(tmp_path, redis_url):
+def test_a_chargeback_larger_than_the_escrow_on_sqlite(sqlite_app):
     """The run-by-default database: migration 0025 rebuilt `ledger_accounts` there, and the
     same steps hold without row locks."""
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                     REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=redis_url)
+    app = sqlite_app
 
     def paid(advertiser, amount: int, intent: str) -> Deposit:
         deposit = deposits.create_deposit(advertiser, amount, "USD")
@@ -465,7 +461,6 @@ def test_a_chargeback_larger_than_the_escrow_on_sqlite(tmp_path, redis_url):
         return outcome
 
     with app.app_context():
-        upgrade()
         advertiser = make_user("advertiser")
         paid(advertiser, 100_00, "pi_1")
         escrow.hold_conversion(1, advertiser.id, make_user("publisher").id, "USD", 90_00, 0)
@@ -479,6 +474,3 @@ def test_a_chargeback_larger_than_the_escrow_on_sqlite(tmp_path, redis_url):
         assert money(advertiser.id) == {"escrow": 60_00, "disputed": 0, "revenue": 0,
                                         "clearing": -150_00}
         assert_ledger_ok()
-        db.session.remove()
-        db.engine.dispose()
-    redis.Redis.from_url(redis_url).flushdb()

@@ -1,11 +1,9 @@
 """The run-by-default database: the ledger's portable path and append-only triggers on SQLite."""
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from cpa_network.app import create_app
 from cpa_network.extensions import db
 from payouts import escrow
 from payouts.invariants import check_ledger
@@ -15,11 +13,9 @@ from tests.payouts.helpers import fund_escrow
 
 
 @pytest.mark.sqlite
-def test_ledger_on_sqlite(tmp_path, redis_url):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                     REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=redis_url)
+def test_ledger_on_sqlite(sqlite_app):
+    app = sqlite_app
     with app.app_context():
-        upgrade()
         advertiser, publisher = make_user("advertiser"), make_user("publisher")
         first = fund_escrow(advertiser.id, 100_00, key="deposit:1")
         assert fund_escrow(advertiser.id, 100_00, key="deposit:1").id == first.id
@@ -35,5 +31,3 @@ def test_ledger_on_sqlite(tmp_path, redis_url):
         with pytest.raises(DBAPIError, match="append-only"):
             db.session.execute(text("UPDATE ledger_postings SET amount = 1"))
         db.session.rollback()
-        db.session.remove()
-        db.engine.dispose()
