@@ -24,7 +24,7 @@ from cpa_network.extensions import db
 from cpa_network.notifications.services import MESSAGES, notify
 from payouts import ledger
 from payouts.currency import format_money
-from payouts.dispute_models import FUNDS_OWED, DepositDispute
+from payouts.dispute_models import DepositDispute
 from payouts.models import AccountKind
 
 K = AccountKind
@@ -32,8 +32,7 @@ MESSAGES.update({
     "dispute_debt_repaid": _l("%(amount)s of what you owe for the disputed deposit #%(id)s was "
                               "taken from your balance; %(owed)s is still owed."),
 })
-_OWED = (DepositDispute.funds.in_(FUNDS_OWED),
-         DepositDispute.shortfall_amount > DepositDispute.recovered_amount)
+_OWED = (DepositDispute.owed > 0,)
 
 
 def lock_debts(owner_id: int, kind: AccountKind, currency: str) -> list[DepositDispute]:
@@ -84,8 +83,7 @@ def settle_debts(owner_id: int, kind: AccountKind, currency: str) -> int:
 def owed_total(owner_id: int, kind: AccountKind, currency: str) -> int:
     """What the owner still owes from `kind` in `currency` (0 when nothing)."""
     total = db.session.scalar(
-        select(func.coalesce(func.sum(DepositDispute.shortfall_amount
-                                      - DepositDispute.recovered_amount), 0))
+        select(func.coalesce(func.sum(DepositDispute.owed), 0))
         .where(DepositDispute.owner_id == owner_id,
                DepositDispute.account_kind == AccountKind(kind).value,
                DepositDispute.currency == currency.upper(), *_OWED))

@@ -5,7 +5,8 @@ moved and what the owner still owes."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cpa_network.database import UTCDateTime, utcnow
@@ -23,10 +24,10 @@ class DisputeFunds(StrEnum):
     LOST = "lost"  # the dispute was lost: the money is gone for good
 
 
-# Steps that took the money out of the owner's balance (the withdrawal is posted).
-FUNDS_TAKEN = (DisputeFunds.WITHDRAWN, DisputeFunds.REINSTATED, DisputeFunds.LOST)
 # Steps in which a shortfall is still the owner's debt (a won dispute gave everything back).
 FUNDS_OWED = (DisputeFunds.WITHDRAWN, DisputeFunds.LOST)
+# Steps of a dispute not decided yet.
+UNDECIDED = (DisputeFunds.NONE, DisputeFunds.WITHDRAWN)
 
 
 class DepositDispute(db.Model):
@@ -70,18 +71,29 @@ class DepositDispute(db.Model):
 
     deposit: Mapped[Deposit] = relationship()
 
-    @property
+    # Both also in SQL (the debt queries, the operator's page): one definition each.
+    @hybrid_property
     def owed(self) -> int:
         """What the owner still owes the network for this dispute."""
         if self.funds not in FUNDS_OWED:
             return 0
         return self.shortfall_amount - self.recovered_amount
 
-    @property
+    @owed.inplace.expression
+    @classmethod
+    def _owed_expression(cls):
+        return case((cls.funds.in_(FUNDS_OWED), cls.shortfall_amount - cls.recovered_amount),
+                    else_=0)
+
+    @hybrid_property
     def is_open(self) -> bool:
         """Not decided yet: the operator may still have evidence to send."""
-        return self.funds in (DisputeFunds.NONE, DisputeFunds.WITHDRAWN) \
-            and self.status not in CLOSED_STATUSES
+        return self.funds in UNDECIDED and self.status not in CLOSED_STATUSES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.funds.in_(UNDECIDED) & cls.status.not_in(CLOSED_STATUSES)
 
 
 # Stripe's final dispute statuses.

@@ -333,11 +333,7 @@ def disputes_of_deposit(deposit_id: int) -> list[DepositDispute]:
 def operator_disputes(limit: int = 200) -> list[DepositDispute]:
     """For the operator: open disputes first (oldest evidence deadline first), then decided
     ones still owed, then the rest, newest first."""
-    undecided = DepositDispute.funds.in_((F.NONE, F.WITHDRAWN)) & DepositDispute.status.not_in(
-        CLOSED_STATUSES)
-    owed = DepositDispute.funds.in_((F.WITHDRAWN, F.LOST)) & (
-        DepositDispute.shortfall_amount > DepositDispute.recovered_amount)
-    rank = case((undecided, 0), (owed, 1), else_=2)
+    rank = case((DepositDispute.is_open, 0), (DepositDispute.owed > 0, 1), else_=2)
     return list(db.session.scalars(
         select(DepositDispute).order_by(rank, DepositDispute.evidence_due_by.asc().nulls_last(),
                                         DepositDispute.id.desc()).limit(limit)))

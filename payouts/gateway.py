@@ -262,24 +262,25 @@ class StripeGateway:
     def charge_payment_intent(self, charge_id):
         """The payment intent of a charge (a dispute from an old API version names only it);
         None if Stripe has no such charge."""
-        try:
-            intent = self._call(self.client.v1.charges.retrieve, charge_id).payment_intent
-        except GatewayError as error:
-            if error.retryable:
-                raise
-            return None
+        charge = self._retrieved(self.client.v1.charges.retrieve, charge_id)
+        intent = charge.payment_intent if charge is not None else None
         return getattr(intent, "id", intent)
 
     def payment_intent_metadata(self, payment_intent_id):
         """The metadata we gave a payment intent (deposit_id...); None if Stripe has no such
         intent."""
+        intent = self._retrieved(self.client.v1.payment_intents.retrieve, payment_intent_id)
+        return dict(intent.metadata or {}) if intent is not None else None
+
+    def _retrieved(self, retrieve, object_id):
+        """Stripe's object, or None if it refuses for good (no such object); an outage
+        raises, so the caller's event is retried."""
         try:
-            intent = self._call(self.client.v1.payment_intents.retrieve, payment_intent_id)
+            return self._call(retrieve, object_id)
         except GatewayError as error:
             if error.retryable:
                 raise
             return None
-        return dict(intent.metadata or {})
 
     @staticmethod
     def _account(account) -> ConnectedAccount:
