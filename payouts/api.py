@@ -51,11 +51,22 @@ BALANCES = register_schema("Balances", {
             "on_hold": {**MINOR, "description": "Advertisers: held for pending conversions."},
             "refunding": {**MINOR, "description": "Advertisers: withdrawals on their way."},
             "spent": {**MINOR, "description": "Advertisers: paid for approved conversions."},
+            "disputed": {**MINOR, "description": "Advertisers: deposits the card issuer took "
+                                                 "back while a chargeback is undecided."},
+            "owed": {**MINOR, "description": "Advertisers: what escrow lacked when a deposit "
+                                             "was charged back; repaid first from your next "
+                                             "money."},
             "pending": {**MINOR, "description": "Publishers: earned on pending conversions."},
             "available": {**MINOR, "description": "Publishers: approved earnings and "
                                                              "top-ups, withdrawable."},
             "in_flight": {**MINOR, "description": "Publishers: payouts being transferred."},
             "paid": {**MINOR, "description": "Publishers: paid out, all time."},
+            "top_up_disputed": {**MINOR, "description": "Publishers: top-ups the card issuer "
+                                                        "took back while a chargeback is "
+                                                        "undecided."},
+            "top_up_owed": {**MINOR, "description": "Publishers: what available lacked when "
+                                                    "a top-up was charged back; repaid first "
+                                                    "from your next money."},
         },
     }}},
 })
@@ -171,20 +182,20 @@ def list_deposits():
 
 @bp.route("/balances")
 @document("Your balances per currency", tags=("money",),
-          description="Advertisers get escrow, on_hold, refunding and spent; publishers get "
-                      "pending, available, in_flight and paid; a user with both roles gets both.",
+          description="Advertisers get escrow, on_hold, refunding, spent, disputed and owed; "
+                      "publishers get pending, available, in_flight, paid, top_up_disputed and "
+                      "top_up_owed; a user with both roles gets both.",
           responses={200: ("One row per supported currency.", BALANCES)})
 def balances():
-    """Per supported currency: escrow and on_hold (advertisers); pending, available, in_flight
-    and paid (publishers)."""
+    """Per supported currency, the advertiser's and the publisher's balances (as the pages
+    show them)."""
     user = api_user()
     rows = []
     for code in CURRENCIES:
         row = {"currency": code}
         if user.is_advertiser:
             found = statements.advertiser_balances(user.id, code)
-            row.update(escrow=found["escrow"], on_hold=found["on_hold"],
-                       refunding=found["refunding"], spent=found["spent"])
+            row.update(found)
         if user.is_publisher:
             row.update(statements.publisher_balances(user.id, code))
         rows.append(row)

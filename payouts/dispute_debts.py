@@ -24,7 +24,7 @@ from cpa_network.extensions import db
 from cpa_network.notifications.services import MESSAGES, notify
 from payouts import ledger
 from payouts.currency import format_money
-from payouts.dispute_models import DepositDispute
+from payouts.dispute_models import DepositDispute, DisputeFunds
 from payouts.models import AccountKind
 
 K = AccountKind
@@ -87,6 +87,18 @@ def owed_total(owner_id: int, kind: AccountKind, currency: str) -> int:
         .where(DepositDispute.owner_id == owner_id,
                DepositDispute.account_kind == AccountKind(kind).value,
                DepositDispute.currency == currency.upper(), *_OWED))
+    return int(total or 0)
+
+
+def disputed_total(owner_id: int, kind: AccountKind, currency: str) -> int:
+    """What the issuer holds of the owner's `kind` deposits in `currency` while their disputes
+    are undecided (the owner's share of the `disputed` account)."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(DepositDispute.amount), 0))
+        .where(DepositDispute.owner_id == owner_id,
+               DepositDispute.account_kind == AccountKind(kind).value,
+               DepositDispute.currency == currency.upper(),
+               DepositDispute.funds == DisputeFunds.WITHDRAWN))
     return int(total or 0)
 
 

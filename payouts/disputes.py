@@ -318,10 +318,12 @@ def _notify_withdrawn(row: DepositDispute) -> None:
                id=row.deposit_id, owner=row.owner_id, amount=amount, reason=row.reason or "-")
 
 
-def disputes_of(owner_id: int, limit: int = 20) -> list[DepositDispute]:
-    """The owner's disputes, newest first (their balance page)."""
+def disputes_of(owner_id: int, kind: AccountKind, limit: int = 20) -> list[DepositDispute]:
+    """The owner's disputes of deposits into `kind` (escrow: the balance page; available: the
+    earnings page), newest first."""
     return list(db.session.scalars(
-        select(DepositDispute).where(DepositDispute.owner_id == owner_id)
+        select(DepositDispute).where(DepositDispute.owner_id == owner_id,
+                                     DepositDispute.account_kind == AccountKind(kind).value)
         .order_by(DepositDispute.id.desc()).limit(limit)))
 
 

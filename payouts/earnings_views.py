@@ -10,7 +10,7 @@ from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
-from payouts import connect, deposits, earnings, request_keys, statements, withdrawals
+from payouts import connect, deposits, disputes, earnings, request_keys, statements, withdrawals
 from payouts.currency import DEFAULT_CURRENCY, format_money
 from payouts.forms import PayoutRequestForm, PayoutSettingsForm, TopUpForm
 from payouts.gateway import GatewayError, get_gateway
@@ -38,7 +38,8 @@ def _earnings_page(form: PayoutRequestForm | None = None, status: int = 200,
         network_minimum=withdrawals.network_minimum, form=form or PayoutRequestForm(),
         pending=earnings.pending_items(user_id), payouts=withdrawals.payouts_of(user_id),
         failure_label=failure_label, history=history, top_up_form=top_up_form or TopUpForm(),
-        top_ups=deposits.recent_deposits(user_id, 10, AccountKind.PUBLISHER_AVAILABLE)), status
+        top_ups=deposits.recent_deposits(user_id, 10, AccountKind.PUBLISHER_AVAILABLE),
+        disputes=disputes.disputes_of(user_id, AccountKind.PUBLISHER_AVAILABLE)), status
 
 
 @bp.route("")

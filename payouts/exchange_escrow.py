@@ -16,7 +16,7 @@ floored (the seller keeps the remainder unit).
 from sqlalchemy import select
 
 from cpa_network.extensions import db
-from payouts import ledger
+from payouts import dispute_debts, ledger
 from payouts.commission_models import ReferralCommission
 from payouts.models import AccountKind, LedgerTransaction
 
@@ -34,7 +34,10 @@ def _refs(sale_id: int, lot_id: int, buyer_id: int, seller_id: int) -> dict:
 
 def pay_for_lot(sale_id: int, lot_id: int, buyer_id: int, seller_id: int, currency: str,
                 price: int) -> LedgerTransaction:
-    """The buyer's available money into the sale's escrow; `InsufficientFunds` if short."""
+    """The buyer's available money into the sale's escrow; `InsufficientFunds` if short.
+    What the buyer owes for a charged-back top-up is repaid first, as before a withdrawal: a
+    debt comes before spending (its lock before any account's, payouts/dispute_debts.py)."""
+    dispute_debts.settle_debts(buyer_id, K.PUBLISHER_AVAILABLE, currency)
     legs = ledger.transfer(ledger.account(K.PUBLISHER_AVAILABLE, buyer_id, currency),
                            ledger.account(K.EXCHANGE_ESCROW, sale_id, currency), price)
     return ledger.post_transaction(f"exchange:{sale_id}:pay", legs, "lot_purchase",

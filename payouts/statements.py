@@ -80,7 +80,8 @@ def advertiser_balances(advertiser_id: int, currency: str) -> dict:
             "on_hold": escrow.on_hold(advertiser_id, currency),
             "refunding": ledger.balance(K.REFUND_IN_FLIGHT, advertiser_id, currency),
             "spent": spent(advertiser_id, currency),
-            "disputed": ledger.balance(K.DISPUTED, advertiser_id, currency),
+            "disputed": dispute_debts.disputed_total(advertiser_id, K.ADVERTISER_ESCROW,
+                                                     currency),
             "owed": dispute_debts.owed_total(advertiser_id, K.ADVERTISER_ESCROW, currency)}
 
 
@@ -88,7 +89,12 @@ def publisher_balances(publisher_id: int, currency: str) -> dict:
     return {"pending": escrow.pending_earnings(publisher_id, currency),
             "available": ledger.balance(K.PUBLISHER_AVAILABLE, publisher_id, currency),
             "in_flight": ledger.balance(K.PAYOUT_IN_FLIGHT, publisher_id, currency),
-            "paid": ledger.balance(K.PUBLISHER_PAID, publisher_id, currency)}
+            "paid": ledger.balance(K.PUBLISHER_PAID, publisher_id, currency),
+            # a card top-up charged back: taken while undecided, and what available lacked
+            "top_up_disputed": dispute_debts.disputed_total(publisher_id, K.PUBLISHER_AVAILABLE,
+                                                            currency),
+            "top_up_owed": dispute_debts.owed_total(publisher_id, K.PUBLISHER_AVAILABLE,
+                                                    currency)}
 
 
 def owner_history(owner_id: int):

@@ -23,7 +23,7 @@ from payouts import deposits, disputes, refunds, request_keys, statements
 from payouts.currency import CURRENCIES, DEFAULT_CURRENCY, format_money
 from payouts.forms import DepositForm, WithdrawForm
 from payouts.gateway import GatewayError, get_gateway
-from payouts.models import DepositStatus
+from payouts.models import AccountKind, DepositStatus
 
 bp = Blueprint("payouts", __name__)
 
@@ -79,7 +79,8 @@ def _balance_page(deposit_form=None, withdraw_form=None, status=200):
         summaries=[(code, statements.advertiser_balances(user_id, code)) for code in codes],
         deposit_form=deposit_form or DepositForm(), withdraw_form=withdraw_form or WithdrawForm(),
         deposits=deposits.recent_deposits(user_id), refunds=refunds.recent_refunds(user_id),
-        disputes=disputes.disputes_of(user_id), history=history), status
+        disputes=disputes.disputes_of(user_id, AccountKind.ADVERTISER_ESCROW),
+        history=history), status
 
 
 @bp.route("/balance")

@@ -18,7 +18,7 @@ from payouts.ledger import InsufficientFunds
 from payouts.models import AccountKind, Deposit, LedgerTransaction, StripeEvent
 from payouts.stripe_events import handle_event
 from tests.conftest import run_worker_burst
-from tests.factories import make_user
+from tests.factories import make_api_key, make_user
 from tests.offers.conversion_helpers import (
     assert_books_balance,
     conversions,
@@ -69,6 +69,15 @@ def money(owner_id: int) -> dict[str, int]:
             "disputed": ledger.balance(K.DISPUTED, owner_id, "USD"),
             "revenue": ledger.balance(K.NETWORK_REVENUE, 0, "USD"),
             "clearing": ledger.balance(K.GATEWAY_CLEARING, 0, "USD")}
+
+
+def usd_balances(client, user) -> dict:
+    """The user's USD row of `GET /api/v1/balances`."""
+    answer = client.get("/api/v1/balances",
+                        headers={"Authorization": f"Bearer {make_api_key(user)}"})
+    assert answer.status_code == 200
+    (row,) = [row for row in answer.json["balances"] if row["currency"] == "USD"]
+    return row
 
 
 def the_dispute() -> DepositDispute:
@@ -234,6 +243,8 @@ def test_a_dispute_larger_than_the_escrow_left_pauses_offers_and_is_repaid_first
     assert escrow.on_hold(advertiser, "USD") == 88_00  # the conversions keep their money
     assert "dispute_opened_short" in kinds_notified(advertiser)
     assert_ledger_ok()  # nothing but revenue and clearing below zero
+    row = usd_balances(client, db.session.get(User, advertiser))
+    assert (row["escrow"], row["disputed"], row["owed"]) == (0, 100_00, 88_00)
 
     # The withdrawal's job pauses the offer the escrow no longer backs.
     assert run_worker_burst(app, "--no-beat").returncode == 0
