@@ -97,13 +97,13 @@ def test_balances_per_currency_for_an_advertiser_and_a_publisher(client, app_con
     mine = client.get("/api/v1/balances", headers=bearer(make_api_key(advertiser))).json
     usd = next(row for row in mine["balances"] if row["currency"] == "USD")
     assert usd == {"currency": "USD", "escrow": 850_00, "on_hold": 50_00, "refunding": 0,
-                   "spent": 100_00}
+                   "spent": 100_00, "disputed": 0, "owed": 0}
     assert [row["currency"] for row in mine["balances"]] == ["USD", "EUR", "RUB"]
 
     theirs = client.get("/api/v1/balances", headers=bearer(make_api_key(publisher))).json
     usd = next(row for row in theirs["balances"] if row["currency"] == "USD")
     assert usd == {"currency": "USD", "pending": 45_00, "available": 90_00, "in_flight": 0,
-                   "paid": 0}
+                   "paid": 0, "top_up_disputed": 0, "top_up_owed": 0}
 
 
 def test_deposits_and_balances_answer_what_the_openapi_document_says(app, client, app_context):
@@ -125,4 +125,5 @@ def test_deposits_and_balances_answer_what_the_openapi_document_says(app, client
     jsonschema.validate(balances.json, response_schema(spec, "/api/v1/balances", "get", 200))
     assert balances.json["balances"][2] == {
         "currency": "RUB", "escrow": 1000, "on_hold": 0, "refunding": 0, "spent": 0,
-        "pending": 0, "available": 0, "in_flight": 0, "paid": 0}
+        "disputed": 0, "owed": 0, "pending": 0, "available": 0, "in_flight": 0, "paid": 0,
+        "top_up_disputed": 0, "top_up_owed": 0}
