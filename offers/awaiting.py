@@ -23,9 +23,8 @@ from offers import conversions, funding, services
 from offers import status as st
 from offers.conversion_models import WAITING_FOR_FUNDS, Conversion
 from offers.models import Offer
-from payouts.dispute_debts import settle_debts
+from payouts.dispute_debts import settle_escrow_debts_before_holds
 from payouts.ledger import InsufficientFunds
-from payouts.models import AccountKind
 
 FUNDS = "insufficient_funds"
 MESSAGES.update({
@@ -84,9 +83,8 @@ def fund_awaiting(advertiser_id: int, currency: str, now: datetime | None = None
     """Hold escrow for waiting conversions, oldest first, until one does not fit; resume the
     offers paused for funds that no longer wait. Returns how many were funded."""
     now = now or utcnow()
-    # A chargeback's debt is repaid before any waiting conversion (it locks the debts before
-    # any ledger account, as every repayment does).
-    settle_debts(advertiser_id, AccountKind.ADVERTISER_ESCROW, currency)
+    # A chargeback's debt is repaid before any waiting conversion is held.
+    settle_escrow_debts_before_holds(advertiser_id, currency)
     waiting = list(db.session.scalars(
         select(Conversion).where(Conversion.advertiser_id == advertiser_id,
                                  Conversion.currency == currency,

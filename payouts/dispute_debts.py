@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from cpa_network.extensions import db
 from cpa_network.notifications.services import MESSAGES, notify
-from payouts import ledger
+from payouts import escrow, ledger
 from payouts.currency import format_money
 from payouts.dispute_models import DepositDispute, DisputeFunds
 from payouts.models import AccountKind
@@ -78,6 +78,22 @@ def repay_debts(debts: list[DepositDispute]) -> int:
 def settle_debts(owner_id: int, kind: AccountKind, currency: str) -> int:
     """Lock and repay the owner's debts in `kind` and `currency`; how much was repaid."""
     return repay_debts(lock_debts(owner_id, kind, currency))
+
+
+def settle_escrow_debts_before_holds(advertiser_id: int, currency: str) -> int:
+    """Repay the advertiser's escrow debts ahead of holds for conversions in this transaction;
+    how much was repaid. The repayment locks escrow and revenue, a hold then escrow, hold and
+    pending fee: taken in those two steps, a postback that has locked the pending fee (lower
+    id) and waits for escrow would wait on us while we wait on it. So all four are locked at
+    once first, in id order, as a postback takes its own."""
+    debts = lock_debts(advertiser_id, K.ADVERTISER_ESCROW, currency)
+    if not debts:
+        return 0
+    code = currency.upper()
+    holds = ledger.accounts_of({(kind, advertiser_id, code) for kind in escrow.HOLD_ACCOUNTS})
+    ledger.lock_accounts([*(account.id for account in holds.values()),
+                          ledger.network_account(K.NETWORK_REVENUE, code).id])
+    return repay_debts(debts)
 
 
 def owed_total(owner_id: int, kind: AccountKind, currency: str) -> int:
