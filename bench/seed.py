@@ -77,7 +77,10 @@ def decided_history(offer_links, count: int) -> None:
                 '', '', '', '', 'US', md5(:link || '-' || n)::varchar(32),
                 at - interval '1 hour', at, at + interval '14 days', at + interval '1 day', ''
             FROM generate_series(1, :share) AS n,
-                LATERAL (SELECT now() - interval '90 days' * random() AS at) AS t"""),
+                -- spread evenly over the 90 days (golden-ratio steps); an uncorrelated
+                -- `random()` here is evaluated once, giving every row one time
+                LATERAL (SELECT now() - interval '90 days' * ((n * 0.6180339887) % 1) AS at)
+                    AS t"""),
             {"offer": offer_id, "advertiser": advertiser_id, "publisher": publisher_id,
              "link": link_id, "share": share})
     db.session.execute(text("""
