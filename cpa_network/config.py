@@ -68,6 +68,7 @@ ENVIRONMENT_SETTINGS = {
     "PAYOUT_STUCK_AFTER_S": ("PAYOUT_STUCK_AFTER_S", int),
     "PAYOUT_BATCH_SIZE": ("PAYOUT_BATCH_SIZE", int),
     "PAYOUT_BATCH_THREADS": ("PAYOUT_BATCH_THREADS", int),
+    "TOP_UP_CLEARING_DAYS": ("TOP_UP_CLEARING_DAYS", int),
     # Conversions (offers/): fee, fraud signals, the postback log, outgoing postbacks.
     "NETWORK_FEE_BP": ("NETWORK_FEE_BP", int),
     "FRAUD_MIN_CLICK_SECONDS": ("FRAUD_MIN_CLICK_SECONDS", int),
@@ -172,6 +173,7 @@ class Config:
     PAYOUT_STUCK_AFTER_S = 600  # the reconciler looks at payouts unfinished for this long
     PAYOUT_BATCH_SIZE = 100  # payouts per job in the weekly automatic run
     PAYOUT_BATCH_THREADS = 4  # transfers of a batch in flight at once (PostgreSQL)
+    TOP_UP_CLEARING_DAYS = 30  # a card top-up can be spent at once, withdrawn after this long
     # Conversions (offers/): see the README's "Conversions".
     NETWORK_FEE_BP = 1000  # the network's fee on top of each payout, basis points (10 %)
     FRAUD_MIN_CLICK_SECONDS = 15  # a conversion sooner after its click is suspect

@@ -67,6 +67,12 @@ BALANCES = register_schema("Balances", {
             "top_up_owed": {**MINOR, "description": "Publishers: what available lacked when "
                                                     "a top-up was charged back; repaid first "
                                                     "from your next money."},
+            "top_up_clearing": {**MINOR, "description": "Publishers: card top-ups of the last "
+                                                        "TOP_UP_CLEARING_DAYS days, which can "
+                                                        "be spent but not withdrawn yet."},
+            "withdrawable": {**MINOR, "description": "Publishers: what a withdrawal can take "
+                                                     "now (available less top_up_owed and "
+                                                     "top_up_clearing)."},
         },
     }}},
 })
@@ -183,8 +189,9 @@ def list_deposits():
 @bp.route("/balances")
 @document("Your balances per currency", tags=("money",),
           description="Advertisers get escrow, on_hold, refunding, spent, disputed and owed; "
-                      "publishers get pending, available, in_flight, paid, top_up_disputed and "
-                      "top_up_owed; a user with both roles gets both.",
+                      "publishers get pending, available, in_flight, paid, top_up_disputed, "
+                      "top_up_owed, top_up_clearing and withdrawable; a user with both roles "
+                      "gets both.",
           responses={200: ("One row per supported currency.", BALANCES)})
 def balances():
     """Per supported currency, the advertiser's and the publisher's balances (as the pages

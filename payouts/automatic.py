@@ -20,6 +20,7 @@ from cpa_network.database import utcnow
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
 from payouts import currency as currencies
+from payouts import top_up_clearing
 from payouts.connect import is_usable
 from payouts.models import AccountKind, LedgerAccount, Payout, PayoutAccount
 from payouts.withdrawals import request_withdrawal, threshold
@@ -44,7 +45,9 @@ def run_automatic_payouts(now: datetime | None = None) -> dict[str, int]:
         if not is_usable(account) or publisher.is_blocked:
             report["skipped_account"] += 1
             continue
-        for code, available in _available_balances(publisher.id):
+        for code in _available_currencies(publisher.id):
+            # less what a chargeback debt takes first and the card top-ups still clearing
+            available = top_up_clearing.withdrawable(publisher.id, code, now)
             key = week_key(publisher.id, code, now)
             if available < threshold(account, code) or _exists(key):
                 continue
@@ -66,13 +69,12 @@ def run_automatic_payouts(now: datetime | None = None) -> dict[str, int]:
     return dict(report)
 
 
-def _available_balances(publisher_id: int) -> list[tuple[str, int]]:
-    rows = db.session.execute(
-        select(LedgerAccount.currency, LedgerAccount.balance).where(
+def _available_currencies(publisher_id: int) -> list[str]:
+    return list(db.session.scalars(
+        select(LedgerAccount.currency).where(
             LedgerAccount.kind == AccountKind.PUBLISHER_AVAILABLE,
             LedgerAccount.owner_id == publisher_id, LedgerAccount.balance > 0)
-        .order_by(LedgerAccount.currency))
-    return [(code, balance) for code, balance in rows]
+        .order_by(LedgerAccount.currency)))
 
 
 def _exists(request_key: str) -> bool:

@@ -10,7 +10,16 @@ from cpa_network.accounts.forms import ConfirmForm
 from cpa_network.accounts.sessions import role_required
 from cpa_network.errors import DomainError
 from cpa_network.extensions import db
-from payouts import connect, deposits, disputes, earnings, request_keys, statements, withdrawals
+from payouts import (
+    connect,
+    deposits,
+    disputes,
+    earnings,
+    request_keys,
+    statements,
+    top_up_clearing,
+    withdrawals,
+)
 from payouts.currency import DEFAULT_CURRENCY, format_money
 from payouts.forms import PayoutRequestForm, PayoutSettingsForm, TopUpForm
 from payouts.gateway import GatewayError, get_gateway
@@ -29,7 +38,8 @@ def _earnings_page(form: PayoutRequestForm | None = None, status: int = 200,
     account = db.session.get(PayoutAccount, user_id)
     codes = earnings.publisher_currencies(user_id) or [DEFAULT_CURRENCY]
     summaries = [(code, statements.publisher_balances(user_id, code),
-                  withdrawals.threshold(account, code)) for code in codes]
+                  withdrawals.threshold(account, code),
+                  top_up_clearing.clears_at(user_id, code)) for code in codes]
     history = db.paginate(earnings.publisher_history(user_id), per_page=HISTORY_PAGE_SIZE,
                           error_out=False)
     return render_template(

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from cpa_network.extensions import db
-from payouts import dispute_debts, escrow, ledger
+from payouts import dispute_debts, escrow, ledger, top_up_clearing
 from payouts.currency import CURRENCIES
 from payouts.models import USER_KINDS, AccountKind, LedgerAccount, LedgerTransaction, Posting
 
@@ -94,7 +94,10 @@ def publisher_balances(publisher_id: int, currency: str) -> dict:
             "top_up_disputed": dispute_debts.disputed_total(publisher_id, K.PUBLISHER_AVAILABLE,
                                                             currency),
             "top_up_owed": dispute_debts.owed_total(publisher_id, K.PUBLISHER_AVAILABLE,
-                                                    currency)}
+                                                    currency),
+            # card top-ups not withdrawable yet, and what a withdrawal could take now
+            "top_up_clearing": top_up_clearing.held(publisher_id, currency),
+            "withdrawable": top_up_clearing.withdrawable(publisher_id, currency)}
 
 
 def owner_history(owner_id: int):

@@ -14,6 +14,7 @@ and an operator's retry of a failed payout, one payout.
 """
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
@@ -22,7 +23,7 @@ from cpa_network.accounts.services import AccountBlocked
 from cpa_network.database import utcnow
 from cpa_network.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from cpa_network.extensions import db
-from payouts import dispute_debts, ledger, request_keys
+from payouts import dispute_debts, ledger, request_keys, top_up_clearing
 from payouts.connect import usable_account
 from payouts.currency import format_money, to_minor
 from payouts.deposits import validate_amount
@@ -49,6 +50,21 @@ class BelowThreshold(ValidationFailed):
 class ExceedsAvailable(InsufficientFunds):
     code = "exceeds_available"
     default_message = _l("This is more than your available balance.")
+
+
+class TopUpClearing(ExceedsAvailable):
+    """The amount reaches into card top-ups that have not cleared yet (payouts/top_up_clearing)."""
+
+    code = "top_up_clearing"
+    default_message = _l("This reaches into card top-ups that have not cleared yet.")
+
+    def __init__(self, withdrawable: int, clearing: int, currency: str, clears_at):
+        self.withdrawable = withdrawable
+        super().__init__(fields={"amount": [_l(
+            "You can withdraw at most %(withdrawable)s now: %(clearing)s of your balance is card "
+            "top-ups, which you can spend on the exchange at once but withdraw only from "
+            "%(date)s.", withdrawable=format_money(withdrawable, currency),
+            clearing=format_money(clearing, currency), date=format_date(clears_at))]})
 
 
 class PublisherBlocked(AccountBlocked):
@@ -120,6 +136,8 @@ def request_withdrawal(publisher: User, amount: int, currency: str, *, automatic
     request_keys.insert_once(payout)  # RequestKeyTaken: a twin request has the key
     # What the publisher owes for a chargeback of a top-up is repaid before a payout.
     dispute_debts.settle_debts(publisher.id, K.PUBLISHER_AVAILABLE, code)
+    if retry_of is None:  # a retry returns what was once allowed out
+        _refuse_uncleared_top_ups(publisher.id, amount, code)
     try:
         ledger.post_transaction(
             f"payout:{payout.id}:reserve",
@@ -153,6 +171,21 @@ def withdraw(publisher: User, amount: int, currency: str,
     request_keys.check_same((made.publisher_id, made.amount, made.currency),
                             (publisher.id, amount, code))
     return made, False
+
+
+def _refuse_uncleared_top_ups(publisher_id: int, amount: int, code: str) -> None:
+    """`TopUpClearing` if the amount reaches into top-ups still clearing. Decided under the
+    available account's row lock (the reserve below takes it again): a concurrent credit or
+    spend of that balance waits."""
+    clearing = top_up_clearing.held(publisher_id, code)
+    if not clearing:
+        return
+    available = ledger.account(K.PUBLISHER_AVAILABLE, publisher_id, code)
+    ledger.lock_accounts([available.id])
+    free = ledger.balance(K.PUBLISHER_AVAILABLE, publisher_id, code) - clearing
+    if amount > free:
+        raise TopUpClearing(max(free, 0), clearing, code,
+                            top_up_clearing.clears_at(publisher_id, code))
 
 
 def payout_with_key(request_key: str) -> Payout | None:

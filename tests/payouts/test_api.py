@@ -103,7 +103,8 @@ def test_balances_per_currency_for_an_advertiser_and_a_publisher(client, app_con
     theirs = client.get("/api/v1/balances", headers=bearer(make_api_key(publisher))).json
     usd = next(row for row in theirs["balances"] if row["currency"] == "USD")
     assert usd == {"currency": "USD", "pending": 45_00, "available": 90_00, "in_flight": 0,
-                   "paid": 0, "top_up_disputed": 0, "top_up_owed": 0}
+                   "paid": 0, "top_up_disputed": 0, "top_up_owed": 0, "top_up_clearing": 0,
+                   "withdrawable": 90_00}
 
 
 def test_deposits_and_balances_answer_what_the_openapi_document_says(app, client, app_context):
@@ -126,4 +127,4 @@ def test_deposits_and_balances_answer_what_the_openapi_document_says(app, client
     assert balances.json["balances"][2] == {
         "currency": "RUB", "escrow": 1000, "on_hold": 0, "refunding": 0, "spent": 0,
         "disputed": 0, "owed": 0, "pending": 0, "available": 0, "in_flight": 0, "paid": 0,
-        "top_up_disputed": 0, "top_up_owed": 0}
+        "top_up_disputed": 0, "top_up_owed": 0, "top_up_clearing": 0, "withdrawable": 0}
