@@ -9,10 +9,12 @@
 
 Payouts stopped for review (`needs_review`) are left to the operator.
 
-Escrow refunds get the same care: one still `pending` after PAYOUT_STUCK_AFTER_S with no gateway
-refund id stored and no job waiting in RQ (a killed job, a lost enqueue, retries used up) is
-queued again; the job asks the gateway for the refund before making one. A refund with its
-gateway id is waiting for Stripe's `refund.updated`; one stopped for review is the operator's.
+Escrow refunds get the same care: one still `pending` after PAYOUT_STUCK_AFTER_S with no job
+waiting in RQ is queued again. Without a gateway refund id (a killed job, a lost enqueue,
+retries used up) the job asks the gateway for the refund before making one; with one (an
+asynchronous refund whose `refund.updated` was lost, or is slow) it asks the gateway where that
+refund is and books it if it is done, so a lost webhook cannot leave the money in flight for
+ever. One stopped for review is the operator's.
 
 Deposits whose webhook never came: a Stripe deposit still `created` or `pending` that long after
 it was made has its Checkout Session fetched, and what the session says is done by the webhook's
@@ -112,7 +114,7 @@ def requeue_stuck_refunds(cutoff: datetime) -> Counter:
     report: Counter = Counter()
     stuck = db.session.scalars(select(EscrowRefund.id).where(
         EscrowRefund.status == RefundStatus.PENDING, EscrowRefund.created_at < cutoff,
-        EscrowRefund.gateway_refund_id.is_(None), EscrowRefund.needs_review.is_(False))
+        EscrowRefund.needs_review.is_(False))
         .order_by(EscrowRefund.id)).all()
     for refund_id in stuck:
         report[f"refund_{'requeued' if requeue_refund(refund_id) else 'queued'}"] += 1

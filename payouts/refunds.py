@@ -16,7 +16,9 @@ refunding twice. A refusal that may mean the money already went back to the card
 (`charge_already_refunded`, `amount_too_large`, a key seen with other parameters) is not a
 failure: returning that money to escrow could let it be refunded twice, so the refund stops for
 review (`needs_review`, the operator's refunds page). A request key (payouts/request_keys.py)
-makes a confirmation sent twice refund once; the reconciler requeues refunds left pending.
+makes a confirmation sent twice refund once; the reconciler requeues refunds left pending,
+including an asynchronous one still pending at the gateway whose `refund.updated` never came:
+the job then books what the gateway says about it.
 """
 
 import logging
@@ -162,7 +164,11 @@ def send_to_gateway(refund_id: int, gateway: PaymentGateway | None = None) -> Es
     intent = refund.deposit.payment_intent_id or ""
     try:
         gateway = gateway or gateway_named(refund.deposit.gateway)
-        result = gateway.find_refund(refund, intent) or gateway.refund(refund, intent)
+        found = gateway.find_refund(refund, intent)
+        if found is None and refund.gateway_refund_id:  # made, yet gone: never make another
+            return stop_for_review(refund, f"gateway refund {refund.gateway_refund_id} is no "
+                                           "longer listed for its payment")
+        result = found or gateway.refund(refund, intent)
     except IdempotencyMismatch as error:
         return stop_for_review(refund, f"idempotency key {refund.idempotency_key} was already "
                                        f"used with other parameters ({describe(error)})")

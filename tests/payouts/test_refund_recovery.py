@@ -183,3 +183,44 @@ def test_the_reconciler_leaves_fresh_and_reviewed_refunds_alone(
     assert reconcile.reconcile_payouts() == {"refund_requeued": 1}
     assert get_queue("payouts").job_ids == [f"refund-{the_refund().id}"]
     assert reconcile.reconcile_payouts() == {"refund_queued": 1}  # already waiting in RQ
+
+
+def test_an_asynchronous_refund_whose_webhook_was_lost_is_booked_from_stripe(
+        app, client, app_context, stripe_workers):
+    advertiser_id, _session = stripe_funded_advertiser(client, stripe_workers, "100.00")
+    stripe_workers.refund_status = "pending"  # a payment method whose refunds take days
+    withdraw(client, "100.00")
+    assert run_worker_burst(app, "--queue", "payouts").returncode == 0
+    refund = the_refund()
+    assert refund.status == "pending" and refund.gateway_refund_id
+    db.session.execute(update(EscrowRefund).values(created_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+
+    # Still pending at Stripe: asked again, nothing booked, nothing new made.
+    assert reconcile.reconcile_payouts() == {"refund_requeued": 1}
+    assert run_worker_burst(app, "--queue", "payouts").returncode == 0
+    assert the_refund().status == "pending" and in_flight(advertiser_id) == 100_00
+
+    # Stripe finishes it, and its refund.updated never reaches us.
+    stripe_workers.objects[refund.gateway_refund_id]["status"] = "succeeded"
+    assert reconcile.reconcile_payouts() == {"refund_requeued": 1}
+    assert run_worker_burst(app, "--queue", "payouts").returncode == 0
+    assert the_refund().status == "succeeded" and in_flight(advertiser_id) == 0
+    assert len(stripe_workers.received("POST", "/v1/refunds")) == 1
+    assert reconcile.reconcile_payouts() == {}  # nothing left pending
+    assert check_ledger().ok
+
+
+def test_a_refund_stripe_no_longer_lists_stops_for_review_instead_of_a_second_one(
+        client, app_context, stripe_fake):
+    advertiser_id, _session = stripe_funded_advertiser(client, stripe_fake, "100.00")
+    stripe_fake.refund_status = "pending"
+    withdraw(client, "100.00")
+    send_refund(the_refund().id)
+    made = the_refund().gateway_refund_id
+    del stripe_fake.objects[made]  # the listing no longer has it (a gateway-side mishap)
+    send_refund(the_refund().id)
+    refund = the_refund()
+    assert refund.status == "pending" and refund.needs_review and made in refund.last_error
+    assert len(stripe_fake.received("POST", "/v1/refunds")) == 1
+    assert in_flight(advertiser_id) == 100_00
