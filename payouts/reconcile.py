@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cpa_network.database import utcnow
 from cpa_network.errors import NotFound
@@ -122,19 +122,22 @@ def requeue_stuck_refunds(cutoff: datetime) -> Counter:
     return report
 
 
-DEPOSITS_PER_PASS = 200  # oldest first; the next pass takes the rest
+DEPOSITS_PER_PASS = 200  # least recently looked at first; the next pass takes the rest
 
 
 def reconcile_deposits(cutoff: datetime, gateway: PaymentGateway | None = None) -> Counter:
     """Ask Stripe about each unfinished Stripe deposit made before `cutoff`; one transaction
-    each. A gateway error leaves the deposit for the next pass."""
+    each. A gateway error leaves the deposit for the next pass. Each one asked about is marked
+    (`updated_at`) and the least recently marked come first, so deposits that stay open for
+    days (an asynchronous payment clearing) cannot keep newer ones out of every pass."""
     from payouts import stripe_events
 
     report: Counter = Counter()
     waiting = db.session.execute(select(Deposit.id, Deposit.checkout_session_id).where(
         Deposit.status.in_((DepositStatus.CREATED, DepositStatus.PENDING)),
         Deposit.gateway == "stripe", Deposit.checkout_session_id.is_not(None),
-        Deposit.created_at < cutoff).order_by(Deposit.id).limit(DEPOSITS_PER_PASS)).all()
+        Deposit.created_at < cutoff).order_by(Deposit.updated_at, Deposit.id)
+        .limit(DEPOSITS_PER_PASS)).all()
     for deposit_id, session_id in waiting:
         try:
             session = (gateway or gateway_named("stripe")).checkout_session(session_id)
@@ -142,10 +145,13 @@ def reconcile_deposits(cutoff: datetime, gateway: PaymentGateway | None = None) 
             log.warning("reconciler: deposit %s: the gateway failed (%s); next pass",
                         deposit_id, error.gateway_code)
             report["deposit_gateway_error"] += 1
-            continue
-        outcome = stripe_events.on_session_polled(session, "reconciler") if session else "unknown"
+        else:
+            outcome = (stripe_events.on_session_polled(session, "reconciler") if session
+                       else "unknown")
+            report[f"deposit_{outcome}"] += 1
+        db.session.execute(update(Deposit).where(Deposit.id == deposit_id)
+                           .values(updated_at=utcnow()))  # asked about: to the back
         db.session.commit()
-        report[f"deposit_{outcome}"] += 1
     return report
 
 

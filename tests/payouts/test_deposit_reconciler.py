@@ -3,7 +3,7 @@ have done, once, whatever arrives later."""
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from cpa_network.database import utcnow
 from cpa_network.extensions import db
@@ -11,7 +11,12 @@ from payouts import escrow, reconcile
 from payouts.invariants import check_ledger
 from payouts.models import Deposit
 from tests.payouts.conftest import deliver
-from tests.payouts.test_stripe_deposits import ledger_transactions, paid_checkout, the_deposit
+from tests.payouts.test_stripe_deposits import (
+    ledger_transactions,
+    paid_checkout,
+    start_checkout,
+    the_deposit,
+)
 
 SESSION_PATH = "/v1/checkout/sessions/"
 
@@ -112,3 +117,24 @@ def test_a_page_left_refreshing_asks_stripe_at_most_the_limit(client, app, app_c
     assert ["Stripe has your payment." in page.get_data(as_text=True)
             for page in pages] == [True] * 3 + [False] * 2
     assert session_lookups(stripe_fake) == 3
+
+
+def test_deposits_that_stay_open_do_not_keep_newer_ones_out_of_every_pass(
+        client, app_context, stripe_fake, monkeypatch):
+    """Three deposits, two per pass: the two that stay open go to the back once asked about."""
+    monkeypatch.setattr(reconcile, "DEPOSITS_PER_PASS", 2)
+    paid_checkout(client, stripe_fake, "100.00", paid=False)  # signs adv@example.com in
+    for amount in ("200.00", "300.00"):
+        start_checkout(client, amount)
+        made = db.session.scalar(select(Deposit).order_by(Deposit.id.desc()))
+        stripe_fake.complete_checkout(made.checkout_session_id, amount == "300.00")
+    made = list(db.session.scalars(select(Deposit).order_by(Deposit.id)))
+    for deposit in made:  # the first two: an asynchronous payment clearing for days
+        made_an_hour_ago(deposit)
+
+    assert reconcile.reconcile_payouts() == {"deposit_awaiting_payment": 2}
+    assert reconcile.reconcile_payouts() == {"deposit_credited": 1, "deposit_awaiting_payment": 1}
+    db.session.expire_all()
+    assert [d.status for d in (db.session.get(Deposit, d.id) for d in made)] == [
+        "pending", "pending", "succeeded"]
+    assert check_ledger().ok
