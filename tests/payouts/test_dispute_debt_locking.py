@@ -9,34 +9,16 @@ from sqlalchemy import select, text
 
 from cpa_network.extensions import db
 from offers import awaiting
-from payouts import deposits, escrow, ledger
+from payouts import escrow, ledger
 from payouts.dispute_models import DepositDispute
-from payouts.models import AccountKind, Deposit
-from payouts.stripe_events import handle_event
+from payouts.models import AccountKind
 from tests.factories import make_user
 from tests.offers.conversion_helpers import conversions, postback_url, stored_click
 from tests.offers.helpers import make_link, make_offer
 from tests.payouts.helpers import fund_escrow
-from tests.payouts.test_disputes import assert_ledger_ok
+from tests.payouts.test_disputes import assert_ledger_ok, card_deposit, charged_back
 
 K = AccountKind
-
-
-def card_deposit(advertiser, amount: int, intent: str) -> Deposit:
-    deposit = deposits.create_deposit(advertiser, amount, "USD")
-    deposit.gateway, deposit.payment_intent_id = "stripe", intent
-    deposits.credit_deposit(deposit)
-    db.session.commit()
-    return deposit
-
-
-def charged_back(intent: str, amount: int) -> str:
-    outcome = handle_event({"id": f"evt_{intent}", "type": "charge.dispute.created", "data": {
-        "object": {"id": f"dp_{intent}", "object": "dispute", "payment_intent": intent,
-                   "amount": amount, "currency": "usd", "status": "needs_response",
-                   "reason": "fraudulent"}}})
-    db.session.commit()
-    return outcome
 
 
 def waiting_for_a_lock(timeout: float = 10) -> bool:

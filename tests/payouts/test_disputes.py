@@ -80,6 +80,25 @@ def usd_balances(client, user) -> dict:
     return row
 
 
+def card_deposit(advertiser, amount: int, intent: str) -> Deposit:
+    """A card deposit credited as its webhook would credit it (no Checkout round trip)."""
+    deposit = deposits.create_deposit(advertiser, amount, "USD")
+    deposit.gateway, deposit.payment_intent_id = "stripe", intent
+    deposits.credit_deposit(deposit)
+    db.session.commit()
+    return deposit
+
+
+def charged_back(intent: str, amount: int) -> str:
+    """`charge.dispute.created` for the payment `intent`, handled and committed: its outcome."""
+    outcome = handle_event({"id": f"evt_{intent}", "type": "charge.dispute.created", "data": {
+        "object": {"id": f"dp_{intent}", "object": "dispute", "payment_intent": intent,
+                   "amount": amount, "currency": "usd", "status": "needs_response",
+                   "reason": "fraudulent"}}})
+    db.session.commit()
+    return outcome
+
+
 def the_dispute() -> DepositDispute:
     db.session.expire_all()
     return db.session.scalar(select(DepositDispute))
@@ -456,13 +475,6 @@ def test_a_chargeback_larger_than_the_escrow_on_sqlite(sqlite_app):
     same steps hold without row locks."""
     app = sqlite_app
 
-    def paid(advertiser, amount: int, intent: str) -> Deposit:
-        deposit = deposits.create_deposit(advertiser, amount, "USD")
-        deposit.gateway, deposit.payment_intent_id = "stripe", intent
-        deposits.credit_deposit(deposit)
-        db.session.commit()
-        return deposit
-
     def event(type_: str, **dispute) -> str:
         obj = {"id": "dp_1", "object": "dispute", "payment_intent": "pi_1", "amount": 100_00,
                "currency": "usd", "status": "needs_response", "reason": "fraudulent", **dispute}
@@ -473,7 +485,7 @@ def test_a_chargeback_larger_than_the_escrow_on_sqlite(sqlite_app):
 
     with app.app_context():
         advertiser = make_user("advertiser")
-        paid(advertiser, 100_00, "pi_1")
+        card_deposit(advertiser, 100_00, "pi_1")
         escrow.hold_conversion(1, advertiser.id, make_user("publisher").id, "USD", 90_00, 0)
         db.session.commit()
         assert event("charge.dispute.created") == "dispute_withdrawn"
@@ -481,7 +493,7 @@ def test_a_chargeback_larger_than_the_escrow_on_sqlite(sqlite_app):
         assert money(advertiser.id) == {"escrow": 0, "disputed": 100_00, "revenue": -90_00,
                                         "clearing": -100_00}
         assert event("charge.dispute.closed", status="lost") == "dispute_lost"
-        paid(advertiser, 150_00, "pi_2")  # repays the 90.00 first
+        card_deposit(advertiser, 150_00, "pi_2")  # repays the 90.00 first
         assert money(advertiser.id) == {"escrow": 60_00, "disputed": 0, "revenue": 0,
                                         "clearing": -150_00}
         assert_ledger_ok()

@@ -11,8 +11,7 @@ from payouts import deposits, ledger, top_up_clearing, withdrawals
 from payouts.automatic import run_automatic_payouts
 from payouts.models import AccountKind, Deposit, PayoutAccount
 from tests.payouts.helpers import ask_and_confirm, connected_publisher, the_payout
-from tests.payouts.test_dispute_debt_locking import charged_back
-from tests.payouts.test_disputes import assert_ledger_ok, usd_balances
+from tests.payouts.test_disputes import assert_ledger_ok, charged_back, usd_balances
 
 K = AccountKind
 
