@@ -58,7 +58,7 @@ BALANCES = register_schema("Balances", {
                                              "money."},
             "pending": {**MINOR, "description": "Publishers: earned on pending conversions."},
             "available": {**MINOR, "description": "Publishers: approved earnings and "
-                                                             "top-ups, withdrawable."},
+                                                             "top-ups (see withdrawable)."},
             "in_flight": {**MINOR, "description": "Publishers: payouts being transferred."},
             "paid": {**MINOR, "description": "Publishers: paid out, all time."},
             "top_up_disputed": {**MINOR, "description": "Publishers: top-ups the card issuer "
@@ -265,8 +265,10 @@ def payout_json(payout: Payout) -> dict:
                            "is now.", PAYOUT),
                      201: ("The withdrawal, status `requested`.", PAYOUT),
                      403: ("`forbidden` (not a publisher) or `account_blocked`.", ref("Error")),
-                     409: ("`exceeds_available`, `payout_account_missing` or "
-                           "`payout_account_incomplete`.", ref("Error")),
+                     409: ("`exceeds_available`, `top_up_clearing` (card top-ups not "
+                           "withdrawable yet; `fields.amount` says how much is and from when), "
+                           "`payout_account_missing` or `payout_account_incomplete`.",
+                           ref("Error")),
                      422: ("`amount_invalid`, `currency_unsupported`, `below_threshold`, "
                            + IDEMPOTENCY_422 + ".", ref("Error"))})
 @requires_role("publisher")

@@ -10,6 +10,7 @@ from cpa_network.extensions import db
 from payouts import deposits, ledger, top_up_clearing, withdrawals
 from payouts.automatic import run_automatic_payouts
 from payouts.models import AccountKind, Deposit, PayoutAccount
+from tests.factories import make_api_key
 from tests.payouts.helpers import ask_and_confirm, connected_publisher, the_payout
 from tests.payouts.test_disputes import assert_ledger_ok, charged_back, usd_balances
 
@@ -49,6 +50,10 @@ def test_a_card_top_up_is_withdrawable_only_once_it_has_cleared(client, app_cont
     assert payout.amount == 80_00 and available(publisher) == 100_00
     row = usd_balances(client, publisher)
     assert (row["available"], row["top_up_clearing"], row["withdrawable"]) == (100_00, 100_00, 0)
+    answer = client.post("/api/v1/withdrawals", json={"amount": 50_00, "currency": "USD"},
+                         headers={"Authorization": f"Bearer {make_api_key(publisher)}"})
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "top_up_clearing"
+    assert "at most $0.00 now" in answer.json["error"]["fields"]["amount"][0]
 
     deposit.credited_at = utcnow() - timedelta(days=30, minutes=1)  # cleared
     db.session.commit()
