@@ -7,7 +7,7 @@ from cpa_network.extensions import db
 from payouts import escrow, ledger
 from payouts.invariants import check_ledger
 from payouts.ledger import IdempotencyConflict, InsufficientFunds
-from payouts.models import AccountKind, LedgerTransaction
+from payouts.models import AccountKind, LedgerAccount, LedgerTransaction
 from tests.factories import make_user
 from tests.payouts.helpers import fund_escrow
 
@@ -136,3 +136,55 @@ def test_two_concurrent_reversals_of_one_transaction_make_one(app, app_context):
     db.session.expire_all()
     assert escrow.escrow_balance(advertiser_id, "USD") == 0
     assert check_ledger().ok
+
+
+def test_a_debit_that_waited_for_a_credit_spends_the_credited_money(app, app_context):
+    """50.00 available; a credit of 100.00 holds the account's lock while a debit of 60.00
+    waits for it. Once the credit commits the debit goes through on 150.00: the new balance is
+    computed from the locked row, not from the debit's older snapshot (on which PostgreSQL
+    checked the balance CHECK first and refused -10.00, migration 0026)."""
+    publisher = make_user("publisher")
+    account = ledger.account(AccountKind.PUBLISHER_AVAILABLE, publisher.id, "USD")
+    clearing = ledger.network_account(AccountKind.GATEWAY_CLEARING, "USD")
+    revenue = ledger.network_account(AccountKind.NETWORK_REVENUE, "USD")
+    ledger.post_transaction("earned", ledger.transfer(clearing, account, 50_00), "deposit", {})
+    db.session.commit()
+    ids = account.id, clearing.id, revenue.id
+    credited, outcome = threading.Event(), []
+
+    def credit() -> None:
+        with app.app_context():
+            source, destination = (db.session.get(LedgerAccount, ids[1]),
+                                   db.session.get(LedgerAccount, ids[0]))
+            ledger.post_transaction("top-up", ledger.transfer(source, destination, 100_00),
+                                    "deposit", {})
+            credited.set()
+            time.sleep(1.0)  # the debit is waiting for this transaction's lock meanwhile
+            db.session.commit()
+            db.session.remove()
+
+    def debit() -> None:
+        with app.app_context():
+            credited.wait(10)
+            try:
+                ledger.post_transaction("spent", ledger.transfer(
+                    db.session.get(LedgerAccount, ids[0]),
+                    db.session.get(LedgerAccount, ids[2]), 60_00), "test_spend", {})
+                db.session.commit()
+                outcome.append("posted")
+            except Exception as error:
+                db.session.rollback()
+                outcome.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=credit), threading.Thread(target=debit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcome == ["posted"]
+    db.session.expire_all()
+    assert ledger.balance(AccountKind.PUBLISHER_AVAILABLE, publisher.id, "USD") == 90_00
+    report = check_ledger()
+    assert report.ok, [(c.name, c.problems) for c in report.checks if not c.ok]
