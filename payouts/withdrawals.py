@@ -175,13 +175,14 @@ def withdraw(publisher: User, amount: int, currency: str,
 
 def _refuse_uncleared_top_ups(publisher_id: int, amount: int, code: str) -> None:
     """`TopUpClearing` if the amount reaches into top-ups still clearing. Decided under the
-    available account's row lock (the reserve below takes it again): a concurrent credit or
-    spend of that balance waits."""
+    available account's row lock (the reserve below takes it again), both read after it: a
+    top-up credited meanwhile (its credit takes the same lock) counts in the balance and in
+    what is clearing, never in one alone."""
+    available = ledger.account(K.PUBLISHER_AVAILABLE, publisher_id, code)
+    ledger.lock_accounts([available.id])
     clearing = top_up_clearing.held(publisher_id, code)
     if not clearing:
         return
-    available = ledger.account(K.PUBLISHER_AVAILABLE, publisher_id, code)
-    ledger.lock_accounts([available.id])
     free = ledger.balance(K.PUBLISHER_AVAILABLE, publisher_id, code) - clearing
     if amount > free:
         raise TopUpClearing(max(free, 0), clearing, code,

@@ -1,6 +1,7 @@
 """Card top-ups clear before they can be withdrawn (payouts/top_up_clearing.py): spendable at
 once, withdrawable after TOP_UP_CLEARING_DAYS, while earnings stay withdrawable as before."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from payouts.automatic import run_automatic_payouts
 from payouts.models import AccountKind, Deposit, PayoutAccount
 from tests.factories import make_api_key
 from tests.payouts.helpers import ask_and_confirm, connected_publisher, the_payout
+from tests.payouts.test_dispute_debt_locking import waiting_for_a_lock
 from tests.payouts.test_disputes import assert_ledger_ok, charged_back, usd_balances
 
 K = AccountKind
@@ -99,4 +101,43 @@ def test_automatic_payouts_leave_clearing_top_ups_in_the_balance(app_context):
     db.session.commit()
     assert run_automatic_payouts()["requested"] == 1
     assert the_payout().amount == 80_00 and available(publisher) == 100_00
+    assert_ledger_ok()
+
+
+def test_a_top_up_credited_during_a_withdrawal_is_not_withdrawn(app, app_context):
+    """The withdrawal reads what is clearing after the balance's lock, which a credit holds
+    until it commits: the new top-up counts in both or in neither."""
+    publisher = connected_publisher(earned=50_00)
+    deposit = deposits.create_deposit(publisher, 100_00, "USD", kind=K.PUBLISHER_AVAILABLE)
+    deposit.gateway, deposit.payment_intent_id = "stripe", "pi_during"
+    db.session.commit()
+    credited, outcome = threading.Event(), []
+
+    def card_payment_confirmed() -> None:
+        with app.app_context():
+            deposits.credit_deposit(db.session.get(Deposit, deposit.id))  # holds the lock
+            credited.set()
+            assert waiting_for_a_lock()  # the withdrawal waits for it
+            db.session.commit()
+            db.session.remove()
+
+    def withdrawal() -> None:
+        with app.app_context():
+            credited.wait(10)
+            try:
+                withdrawals.withdraw(db.session.get(type(publisher), publisher.id), 100_00, "USD")
+                db.session.commit()
+                outcome.append("paid out")
+            except withdrawals.TopUpClearing:
+                db.session.rollback()
+                outcome.append("top_up_clearing")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=card_payment_confirmed), threading.Thread(target=withdrawal)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcome == ["top_up_clearing"] and available(publisher) == 150_00
     assert_ledger_ok()
