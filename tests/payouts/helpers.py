@@ -3,6 +3,7 @@ earn approved money as a publisher, connect a payout account."""
 
 import itertools
 import re
+import threading
 
 from sqlalchemy import select
 
@@ -104,3 +105,12 @@ def ask_and_confirm(client, url: str, amount: str, page: str, currency: str = "U
     if asked.status_code != 200 or 'class="confirm-actions"' not in asked.get_data(as_text=True):
         return asked
     return client.post(url, data=confirmation_form(client, url, amount, page, currency))
+
+
+def run_together(*functions, timeout: float = 30) -> None:
+    """Run each function in a thread of its own, all at once, and wait for them."""
+    threads = [threading.Thread(target=function) for function in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)

@@ -9,7 +9,7 @@ from payouts.invariants import check_ledger
 from payouts.ledger import IdempotencyConflict, InsufficientFunds
 from payouts.models import AccountKind, LedgerAccount, LedgerTransaction
 from tests.factories import make_user
-from tests.payouts.helpers import fund_escrow
+from tests.payouts.helpers import fund_escrow, run_together
 
 THREADS = 20
 
@@ -178,11 +178,7 @@ def test_a_debit_that_waited_for_a_credit_spends_the_credited_money(app, app_con
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=credit), threading.Thread(target=debit)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_together(credit, debit)
     assert outcome == ["posted"]
     db.session.expire_all()
     assert ledger.balance(AccountKind.PUBLISHER_AVAILABLE, publisher.id, "USD") == 90_00

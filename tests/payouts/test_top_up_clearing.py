@@ -12,7 +12,12 @@ from payouts import deposits, ledger, top_up_clearing, withdrawals
 from payouts.automatic import run_automatic_payouts
 from payouts.models import AccountKind, Deposit, PayoutAccount
 from tests.factories import make_api_key
-from tests.payouts.helpers import ask_and_confirm, connected_publisher, the_payout
+from tests.payouts.helpers import (
+    ask_and_confirm,
+    connected_publisher,
+    run_together,
+    the_payout,
+)
 from tests.payouts.test_dispute_debt_locking import waiting_for_a_lock
 from tests.payouts.test_disputes import assert_ledger_ok, charged_back, usd_balances
 
@@ -134,10 +139,6 @@ def test_a_top_up_credited_during_a_withdrawal_is_not_withdrawn(app, app_context
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=card_payment_confirmed), threading.Thread(target=withdrawal)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_together(card_payment_confirmed, withdrawal)
     assert outcome == ["top_up_clearing"] and available(publisher) == 150_00
     assert_ledger_ok()
