@@ -83,7 +83,14 @@ def stop(process) -> None:
         process.shutdown()
 
 
+def _terminated(_signum, _frame) -> None:
+    """SIGTERM (`kill`, `timeout`, a service manager) stops everything as Ctrl-C does: the
+    children run in their own sessions and would otherwise outlive us."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     env = dict(os.environ)
     env.setdefault("APP_ENV", "development")
     os.environ.update(env)
