@@ -206,9 +206,7 @@ def credit_deposit(deposit: Deposit, refs: dict | None = None) -> bool:
     debts = dispute_debts.lock_debts(deposit.owner_id, kind, code)  # before any account lock
     clearing = ledger.network_account(AccountKind.GATEWAY_CLEARING, code)
     owners = ledger.account(kind, deposit.owner_id, code)
-    if debts:  # the repayment below touches revenue too: every account locked at once, in order
-        ledger.lock_accounts([clearing.id, owners.id,
-                              ledger.network_account(AccountKind.NETWORK_REVENUE, code).id])
+    dispute_debts.lock_accounts_with(debts, [clearing, owners])  # the repayment comes below
     ledger.post_transaction(
         f"deposit:{deposit.id}:credit", ledger.transfer(clearing, owners, deposit.amount),
         "deposit", {"deposit": deposit.id,

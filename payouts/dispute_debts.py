@@ -80,41 +80,49 @@ def settle_debts(owner_id: int, kind: AccountKind, currency: str) -> int:
     return repay_debts(lock_debts(owner_id, kind, currency))
 
 
-def settle_escrow_debts_before_holds(advertiser_id: int, currency: str) -> int:
-    """Repay the advertiser's escrow debts ahead of holds for conversions in this transaction;
-    how much was repaid. The repayment locks escrow and revenue, a hold then escrow, hold and
-    pending fee: taken in those two steps, a postback that has locked the pending fee (lower
-    id) and waits for escrow would wait on us while we wait on it. So all four are locked at
-    once first, in id order, as a postback takes its own."""
-    debts = lock_debts(advertiser_id, K.ADVERTISER_ESCROW, currency)
+def lock_accounts_with(debts: list[DepositDispute], accounts) -> None:
+    """For a transaction that repays `debts` (locked) and also posts on `accounts`: lock them
+    all at once, in id order, with what the repayment takes (the debts' balance and revenue).
+    Taken in two steps, a concurrent post that holds one of them (a postback's hold has the
+    pending fee) and waits for one of ours would wait on us while we wait on it."""
     if not debts:
-        return 0
-    code = currency.upper()
-    holds = ledger.accounts_of({(kind, advertiser_id, code) for kind in escrow.HOLD_ACCOUNTS})
-    ledger.lock_accounts([*(account.id for account in holds.values()),
+        return
+    kind, owner, code = K(debts[0].account_kind), debts[0].owner_id, debts[0].currency
+    ledger.lock_accounts([*(account.id for account in accounts),
+                          ledger.account(kind, owner, code).id,
                           ledger.network_account(K.NETWORK_REVENUE, code).id])
+
+
+def settle_escrow_debts_before_holds(advertiser_id: int, currency: str) -> int:
+    """Repay the advertiser's escrow debts ahead of holds for conversions in this transaction
+    (which post on escrow, hold and pending fee); how much was repaid."""
+    debts = lock_debts(advertiser_id, K.ADVERTISER_ESCROW, currency)
+    if debts:
+        code = currency.upper()
+        lock_accounts_with(debts, ledger.accounts_of(
+            {(kind, advertiser_id, code) for kind in escrow.HOLD_ACCOUNTS}).values())
     return repay_debts(debts)
 
 
 def owed_total(owner_id: int, kind: AccountKind, currency: str) -> int:
     """What the owner still owes from `kind` in `currency` (0 when nothing)."""
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(DepositDispute.owed), 0))
-        .where(DepositDispute.owner_id == owner_id,
-               DepositDispute.account_kind == AccountKind(kind).value,
-               DepositDispute.currency == currency.upper(), *_OWED))
-    return int(total or 0)
+    return _total(DepositDispute.owed, owner_id, kind, currency, *_OWED)
 
 
 def disputed_total(owner_id: int, kind: AccountKind, currency: str) -> int:
     """What the issuer holds of the owner's `kind` deposits in `currency` while their disputes
     are undecided (the owner's share of the `disputed` account)."""
+    return _total(DepositDispute.amount, owner_id, kind, currency,
+                  DepositDispute.funds == DisputeFunds.WITHDRAWN)
+
+
+def _total(column, owner_id: int, kind: AccountKind, currency: str, *conditions) -> int:
+    """The sum of `column` over the owner's disputes of `kind` deposits in `currency`."""
     total = db.session.scalar(
-        select(func.coalesce(func.sum(DepositDispute.amount), 0))
+        select(func.coalesce(func.sum(column), 0))
         .where(DepositDispute.owner_id == owner_id,
                DepositDispute.account_kind == AccountKind(kind).value,
-               DepositDispute.currency == currency.upper(),
-               DepositDispute.funds == DisputeFunds.WITHDRAWN))
+               DepositDispute.currency == currency.upper(), *conditions))
     return int(total or 0)
 
 

@@ -86,18 +86,20 @@ def advertiser_balances(advertiser_id: int, currency: str) -> dict:
 
 
 def publisher_balances(publisher_id: int, currency: str) -> dict:
+    available = ledger.balance(K.PUBLISHER_AVAILABLE, publisher_id, currency)
+    owed = dispute_debts.owed_total(publisher_id, K.PUBLISHER_AVAILABLE, currency)
+    clearing = top_up_clearing.held(publisher_id, currency)
     return {"pending": escrow.pending_earnings(publisher_id, currency),
-            "available": ledger.balance(K.PUBLISHER_AVAILABLE, publisher_id, currency),
+            "available": available,
             "in_flight": ledger.balance(K.PAYOUT_IN_FLIGHT, publisher_id, currency),
             "paid": ledger.balance(K.PUBLISHER_PAID, publisher_id, currency),
             # a card top-up charged back: taken while undecided, and what available lacked
             "top_up_disputed": dispute_debts.disputed_total(publisher_id, K.PUBLISHER_AVAILABLE,
                                                             currency),
-            "top_up_owed": dispute_debts.owed_total(publisher_id, K.PUBLISHER_AVAILABLE,
-                                                    currency),
+            "top_up_owed": owed,
             # card top-ups not withdrawable yet, and what a withdrawal could take now
-            "top_up_clearing": top_up_clearing.held(publisher_id, currency),
-            "withdrawable": top_up_clearing.withdrawable(publisher_id, currency)}
+            "top_up_clearing": clearing,
+            "withdrawable": top_up_clearing.free(available, owed, clearing)}
 
 
 def owner_history(owner_id: int):

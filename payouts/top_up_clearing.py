@@ -60,8 +60,13 @@ def clears_at(publisher_id: int, currency: str, now: datetime | None = None) -> 
 
 
 def withdrawable(publisher_id: int, currency: str, now: datetime | None = None) -> int:
-    """What a withdrawal could take now: available, less what is owed for a chargeback (repaid
-    first) and less the top-ups still clearing."""
-    available = ledger.balance(K.PUBLISHER_AVAILABLE, publisher_id, currency)
-    owed = dispute_debts.owed_total(publisher_id, K.PUBLISHER_AVAILABLE, currency)
-    return max(available - owed - held(publisher_id, currency, now), 0)
+    """What a withdrawal could take now (see `free`)."""
+    return free(ledger.balance(K.PUBLISHER_AVAILABLE, publisher_id, currency),
+                dispute_debts.owed_total(publisher_id, K.PUBLISHER_AVAILABLE, currency),
+                held(publisher_id, currency, now))
+
+
+def free(available: int, owed: int, clearing: int) -> int:
+    """Available, less what is owed for a chargeback (repaid first) and less the top-ups still
+    clearing; never below zero."""
+    return max(available - owed - clearing, 0)

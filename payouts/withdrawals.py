@@ -59,7 +59,6 @@ class TopUpClearing(ExceedsAvailable):
     default_message = _l("This reaches into card top-ups that have not cleared yet.")
 
     def __init__(self, withdrawable: int, clearing: int, currency: str, clears_at):
-        self.withdrawable = withdrawable
         super().__init__(fields={"amount": [_l(
             "You can withdraw at most %(withdrawable)s now: %(clearing)s of your balance is card "
             "top-ups, which you can spend on the exchange at once but withdraw only from "

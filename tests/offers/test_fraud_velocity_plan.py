@@ -4,7 +4,6 @@ index instead would scan the offer's whole day on every postback."""
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, text
 
 from cpa_network.database import utcnow
@@ -15,8 +14,6 @@ from tests.offers.conversion_helpers import live_setup, postback_url, stored_cli
 
 def test_the_velocity_count_reads_the_address_index_whatever_the_statistics(
         client, app_context):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("a PostgreSQL plan")
     offer, link, _click = live_setup()
     client.get(postback_url(offer, stored_click(link, ip="81.2.69.1"), txid="first"))
     # 3,000 conversions of the offer at eight old timestamps, and statistics taken from them.
